@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmarks salespipe's DynamoDB API side by side with dynalite and moto, in one run.
+#
+#   bench/run.sh [--quick] [driver options]      (also: make bench)
+#
+# Installs the pinned dynalite into a cache outside the repo (idempotent), builds the two
+# bench helpers (trivial_http, rocksdb_ceiling) in $BUILD_DIR if it is configured, then hands
+# over to bench/driver.py, which starts every server on a free loopback port, runs wrk, stops
+# them and writes bench/results/<timestamp>.md. bench/driver.py --help lists the options.
+# Environment: BUILD_DIR (default ./build), SALESPIPE_BENCH_CACHE (default
+# ~/.cache/salespipe/bench). See bench/README.md.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(dirname "$BENCH_DIR")"
+export BUILD_DIR="${BUILD_DIR:-$REPO_DIR/build}"
+CACHE_DIR="${SALESPIPE_BENCH_CACHE:-$HOME/.cache/salespipe/bench}"
+DYNALITE_VERSION="4.0.0"
+
+note() { echo "bench/run.sh: $*" >&2; }
+
+extra_args=()
+
+# wrk, the load generator (a Debian package).
+if ! command -v wrk >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    note "installing wrk"
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+  else
+    note "wrk is missing: apt-get install wrk"; exit 1
+  fi
+fi
+
+# dynalite, pinned, cached outside the repo.
+dynalite_cli="$CACHE_DIR/node_modules/dynalite/cli.js"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  installed="$(node -p "require('$CACHE_DIR/node_modules/dynalite/package.json').version" 2>/dev/null || true)"
+  if [[ "$installed" != "$DYNALITE_VERSION" ]]; then
+    note "installing dynalite@$DYNALITE_VERSION into $CACHE_DIR"
+    mkdir -p "$CACHE_DIR"
+    npm install --prefix "$CACHE_DIR" --no-audit --no-fund --loglevel=error \
+      "dynalite@$DYNALITE_VERSION" >&2
+  fi
+  extra_args+=(--dynalite-cli "$dynalite_cli")
+else
+  note "node/npm missing: dynalite is left out"
+  skip_dynalite=1
+fi
+
+# moto comes with python3 on the dev machines (it cannot be installed from here).
+if ! python3 -c "import moto, boto3" 2>/dev/null || ! command -v moto_server >/dev/null; then
+  note "moto (python3 -m moto / moto_server) missing: moto is left out"
+  skip_moto=1
+fi
+
+# The bench helpers; cheap when up to date. A tree mid-edit may fail to configure: then use
+# whatever binaries are there.
+if [[ -f "$BUILD_DIR/build.ninja" || -f "$BUILD_DIR/Makefile" ]]; then
+  cmake --build "$BUILD_DIR" --target trivial_http rocksdb_ceiling >&2 ||
+    note "building trivial_http/rocksdb_ceiling in $BUILD_DIR failed; using what is there"
+fi
+
+servers="salespipe"
+[[ -z "${skip_dynalite:-}" ]] && servers+=",dynalite"
+[[ -z "${skip_moto:-}" ]] && servers+=",moto"
+# An explicit --servers from the caller comes later and wins.
+exec python3 "$BENCH_DIR/driver.py" --servers "$servers" "${extra_args[@]}" "$@"
