@@ -1,0 +1,125 @@
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+// kv/ is the only code that includes RocksDB.
+namespace salespipe::kv {
+
+// Column families. Persisted by name: append only, never rename.
+//   meta   : catalog records (tables, counters), see table/catalog.h
+//   items  : table items, key = TableId(8, big-endian) | encoded primary key
+//   index  : secondary index entries, key = IndexId(8) | index key | primary key
+//   log    : change logs (streams issue)
+enum class Cf { kMeta = 0, kItems, kIndex, kLog };
+inline constexpr int kCfCount = 4;
+
+enum class Durability {
+  kOs,    // WAL written to the OS before acknowledging: survives kill -9
+  kSync,  // WAL fsynced before acknowledging: survives a power cut
+};
+
+class Db;
+
+// An atomic group of writes. Not thread-safe; one owner at a time.
+class Batch {
+ public:
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+  void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
+  size_t Count() const { return batch_.Count(); }
+  size_t ByteSize() const { return batch_.GetDataSize(); }
+
+ private:
+  friend class Db;
+  explicit Batch(Db& db) : db_(&db) {}
+  Db* db_;
+  rocksdb::WriteBatch batch_;
+};
+
+// Forward iterator over one column family, bounded to [lower, upper).
+class Iterator {
+ public:
+  bool Valid() const { return it_->Valid(); }
+  void Seek(std::string_view key) { it_->Seek(ToSlice(key)); }
+  void SeekForPrev(std::string_view key) { it_->SeekForPrev(ToSlice(key)); }
+  void SeekToFirst() { it_->SeekToFirst(); }
+  void SeekToLast() { it_->SeekToLast(); }
+  void Next() { it_->Next(); }
+  void Prev() { it_->Prev(); }
+  std::string_view key() const { return ToView(it_->key()); }
+  std::string_view value() const { return ToView(it_->value()); }
+  // Errors: kInternal if the scan hit an I/O error.
+  Status status() const;
+
+ private:
+  friend class Db;
+  static rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+  static std::string_view ToView(rocksdb::Slice s) { return {s.data(), s.size()}; }
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// The RocksDB database under `<data-dir>/db`. Thread-safe.
+class Db {
+ public:
+  struct Options {
+    std::string path;
+    Durability durability = Durability::kOs;
+  };
+
+  // Errors: kInternal if RocksDB cannot open or create the database.
+  static Result<std::unique_ptr<Db>> Open(const Options& options);
+  ~Db();
+
+  Batch NewBatch() { return Batch(*this); }
+  // Commits `batch` atomically with the configured durability.
+  // Errors: kInternal on I/O failure.
+  Status Commit(Batch& batch);
+
+  // Errors: kInternal on I/O failure. A missing key is nullopt, not an error.
+  Result<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+
+  // An iterator over keys in [lower, upper); an empty `upper` means unbounded.
+  std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower, std::string_view upper) const;
+
+  // Approximate live bytes and keys of a column family (for metrics).
+  uint64_t ApproximateBytes(Cf cf) const;
+  uint64_t ApproximateKeys(Cf cf) const;
+
+  // Flushes memtables and the WAL (used on clean shutdown).
+  Status Flush();
+
+  Durability durability() const { return durability_; }
+
+ private:
+  friend class Batch;
+  Db() = default;
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
+
+  Durability durability_ = Durability::kOs;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Converts a RocksDB status to ours. Details go to the log; the message stays generic.
+Status FromRocksDb(const rocksdb::Status& s, std::string_view what);
+
+// Appends `v` as 8 big-endian bytes (so numeric order is byte order).
+void AppendUint64(std::string* out, uint64_t v);
+// Reads 8 big-endian bytes from the front of `*in`; false if too short.
+bool ConsumeUint64(std::string_view* in, uint64_t* v);
+// The smallest key greater than every key with prefix `prefix` (empty if none exists).
+std::string PrefixSuccessor(std::string_view prefix);
+
+}  // namespace salespipe::kv
