@@ -113,6 +113,22 @@ def wait_for_quiet(budget):
     return waited
 
 
+def settle(pid, limit):
+    """Waits until a server is idle (under 0.1 cores for 0.25 s), at most `limit` seconds.
+
+    When a run ends, wrk drops its connections but a slow server still works through the
+    requests it had queued (moto at 64 connections of Query: seconds of backlog); RocksDB may be
+    flushing. The next run must not start on a busy server. Returns the time waited."""
+    waited = 0.0
+    while waited < limit:
+        before = process_tree_cpu(pid)
+        time.sleep(0.25)
+        waited += 0.25
+        if process_tree_cpu(pid) - before < 0.025:
+            break
+    return waited
+
+
 def raw_status(url, target, body="{}"):
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
@@ -163,6 +179,8 @@ class Server:
                 if status == 200:
                     return None
                 last = f"ListTables answered {status}: {data[:200]!r}"
+                # It serves HTTP but not (yet) DynamoDB: give it a few seconds, not a minute.
+                deadline = min(deadline, time.monotonic() + 5)
             except OSError as e:
                 last = str(e)
             time.sleep(0.1)
@@ -208,6 +226,7 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     argv = pin_prefix(args.wrk_cpus) + [
         "wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", "10s",
         "--latency", "-s", os.path.join(WRK_DIR, script), url + "/", "--", tag] + extra
+    settled = settle(server_pid, args.settle_limit) if server_pid else 0.0
     waited = wait_for_quiet(args.wait_quiet) if args.wait_quiet else 0.0
     server_cpu_before = process_tree_cpu(server_pid) if server_pid else None
     load_before = os.getloadavg()[0]
@@ -221,7 +240,9 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
         f.write(" ".join(argv) + "\n\n" + proc.stdout + proc.stderr)
     result = {"conns": conns, "wrk_threads": threads, "seconds": seconds, "tag": tag,
               "load_1m_before": round(load_before, 2), "waited_for_quiet": waited,
-              "problems": []}
+              "waited_for_server_idle": settled, "problems": []}
+    if server_pid and settled >= args.settle_limit:
+        result["problems"].append(f"server still busy {settled:.0f} s after the previous run")
     match = re.search(r"^BENCHJSON (\{.*\})$", proc.stdout, re.M)
     if proc.returncode != 0 or not match:
         result["problems"].append(f"wrk failed (exit {proc.returncode}): "
@@ -338,6 +359,7 @@ def bench_server(name, args, raw_dir, info):
                 if server.proc.poll() is not None:
                     result["problems"].append(f"server exited ({server.proc.returncode})")
                 elif written_keys(op, tag) and result.get("requests"):
+                    settle(server.proc.pid, args.settle_limit)
                     ok, detail = verify_keys(server.url, written_keys(op, tag))
                     if not ok:
                         result["problems"].append(f"written keys not readable: {detail}")
@@ -720,6 +742,9 @@ def parse_args():
     p.add_argument("--wait-quiet", type=float, default=0,
                    help="before each run, wait up to this many seconds for other processes to "
                         "use under 0.3 cores (shared machines)")
+    p.add_argument("--settle-limit", type=float, default=30,
+                   help="before each run, wait up to this many seconds for the server to finish "
+                        "the previous run's backlog (it must go idle)")
     p.add_argument("--get-items", type=int)
     p.add_argument("--partitions", type=int, default=4)
     p.add_argument("--build-dir", default=build_dir)
