@@ -16,18 +16,11 @@ Result<JsonDocument> ParseJsonBody(std::string_view body) {
   }
   // Depth is bounded by RapidJSON's iterative parser, so hostile nesting can't overflow the
   // stack.
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag>(body.data(),
-                                                                                 body.size());
+  // Trailing non-whitespace is an error too (kParseErrorDocumentRootNotSingular).
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
     return SerializationError(std::string("Malformed JSON: ") +
                               rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  // Only whitespace may follow the document.
-  for (size_t i = doc.GetErrorOffset(); i < body.size(); ++i) {
-    char c = body[i];
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-      return SerializationError("Malformed JSON: trailing characters");
-    }
   }
   if (!doc.IsObject()) return SerializationError("Start of list found where not expected");
   return doc;

@@ -1,0 +1,76 @@
+#include "server/app.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "common/logging.h"
+#include "services/dynamodb/dynamodb_service.h"
+
+namespace salespipe::server {
+
+Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
+  std::filesystem::path db_path = std::filesystem::path(options.data_dir) / "db";
+  std::error_code ec;
+  std::filesystem::create_directories(db_path, ec);
+  if (ec) {
+    return Status::FailedPrecondition("cannot create data directory " + db_path.string() + ": " +
+                                      ec.message());
+  }
+  std::unique_ptr<App> app(new App());
+  ASSIGN_OR_RETURN(app->db_,
+                   kv::Db::Open({.path = db_path.string(), .durability = options.durability}));
+
+  // Engines, in dependency order.
+  app->catalog_ = std::make_unique<table::Catalog>(*app->db_);
+  RETURN_IF_ERROR(app->catalog_->Load());
+  app->table_store_ = std::make_unique<table::TableStore>(*app->db_, *app->catalog_, app->clock_);
+  app->ttl_sweeper_ = std::make_unique<table::TtlSweeper>(*app->catalog_, *app->table_store_,
+                                                          options.ttl_sweep_interval);
+
+  // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
+  app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
+      *app->catalog_, *app->table_store_, app->clock_));
+
+  return app;
+}
+
+App::~App() {
+  Stop();
+  Status status = Close();
+  if (!status.ok()) SPDLOG_ERROR("closing the database: {}", status.ToString());
+}
+
+Status App::Start() {
+  if (started_) return Status::Ok();
+  ttl_sweeper_->Start();
+  started_ = true;
+  return Status::Ok();
+}
+
+void App::Stop() {
+  if (!started_) return;
+  ttl_sweeper_->Stop();
+  started_ = false;
+}
+
+std::vector<services::JsonService*> App::json_services() const {
+  std::vector<services::JsonService*> out;
+  out.reserve(json_services_.size());
+  for (const auto& service : json_services_) out.push_back(service.get());
+  return out;
+}
+
+Status App::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  json_services_.clear();
+  ttl_sweeper_.reset();
+  table_store_.reset();
+  catalog_.reset();
+  if (db_ == nullptr) return Status::Ok();
+  Status status = db_->Flush();
+  db_.reset();
+  return status;
+}
+
+}  // namespace salespipe::server

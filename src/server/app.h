@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "http/rest_handler.h"
+#include "kv/db.h"
+#include "services/service.h"
+#include "table/catalog.h"
+#include "table/table_store.h"
+#include "table/ttl_sweeper.h"
+
+// The composition root: builds and owns every long-lived component (STYLE.md section 6).
+namespace salespipe::server {
+
+struct AppOptions {
+  std::string data_dir = "./data";  // RocksDB lives in <data_dir>/db
+  kv::Durability durability = kv::Durability::kOs;
+  // How often expired TTL items are swept (AWS: within days; here: seconds).
+  std::chrono::milliseconds ttl_sweep_interval{std::chrono::seconds(5)};
+};
+
+// Owns the database, the engines and the services, and hands the edge what it routes to.
+// Lifecycle: Open -> Start -> (serve) -> Stop -> Close. Not thread-safe: the accessors are
+// meant for wiring at start-up; the services themselves are thread-safe.
+class App {
+ public:
+  // Creates <data_dir>/db (and parents), opens the database and builds every service.
+  // Errors: kFailedPrecondition if the directory cannot be created; kInternal if RocksDB cannot
+  // open it (e.g. another process holds its lock).
+  static Result<std::unique_ptr<App>> Open(const AppOptions& options);
+
+  ~App();  // Stop()s and Close()s; errors are logged
+
+  // Starts background components (connectors, delivery, ...; none yet).
+  Status Start();
+  // Stops background components and waits for their in-flight work. Idempotent.
+  void Stop();
+  // Destroys the services, flushes the database and closes it. Idempotent.
+  // REQUIRES: nothing serves requests any more (the http::Server is stopped).
+  // Errors: kInternal if the flush fails (the database is closed anyway).
+  Status Close();
+
+  // REQUIRES: not Close()d.
+  kv::Db& db() { return *db_; }
+  // The JSON-protocol services, in registration order; owned by the App.
+  std::vector<services::JsonService*> json_services() const;
+  // The REST (S3-style) handler, or null until S3 lands.
+  http::RestHandler* rest_handler() const { return nullptr; }
+
+ private:
+  App() = default;
+
+  // Takes ownership of `service`; the edge routes to it by its target_prefix().
+  // Returns the service for typed wiring (e.g. a connector that needs the concrete class).
+  template <typename T>
+  T* RegisterJsonService(std::unique_ptr<T> service) {
+    T* raw = service.get();
+    json_services_.push_back(std::move(service));
+    return raw;
+  }
+
+  // Build order is dependency order; members are destroyed in reverse, so services go
+  // before the engines and the database they use.
+  SystemClock clock_;
+  std::unique_ptr<kv::Db> db_;
+  std::unique_ptr<table::Catalog> catalog_;
+  std::unique_ptr<table::TableStore> table_store_;
+  std::unique_ptr<table::TtlSweeper> ttl_sweeper_;
+  std::vector<std::unique_ptr<services::JsonService>> json_services_;
+  bool started_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace salespipe::server
