@@ -72,7 +72,8 @@ bootstrap:
 # CONFIGURE_DEPENDS glob) changes.
 configure:
 	@if [[ ! -f $(BUILD_DIR)/build.ninja ]]; then \
-	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS); \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	    -DSALESPIPE_FUZZ_BUILD_DIR=$(abspath $(FUZZ_DIR)) $(CMAKE_ARGS); \
 	fi
 
 configure-fuzz:

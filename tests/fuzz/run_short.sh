@@ -16,18 +16,25 @@ if [[ ! -x "$binary" ]]; then
   exit 1
 fi
 
-corpus="$(mktemp -d "${TMPDIR:-/tmp}/salespipe-fuzz-corpus.XXXXXX")"
-trap 'rm -rf "$corpus"' EXIT
+# One scratch directory per run: the corpus copy, and TMPDIR for whatever the target itself
+# puts in temporary files (fuzz_dynamodb_request keeps a scratch RocksDB there).
+work="$(mktemp -d "${TMPDIR:-/tmp}/salespipe-fuzz.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+corpus="$work/corpus"
+mkdir -p "$corpus" "$work/tmp"
 if [[ -d "$seeds" ]]; then
   cp -R "$seeds"/. "$corpus"/
 fi
+export TMPDIR="$work/tmp"
 mkdir -p "$artifacts"
 
-# UBSan reports are fatal, like ASan's; leaks are checked by libFuzzer's default -detect_leaks.
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+# UBSan reports are fatal, like ASan's (bar the third-party ones in ubsan.supp); leaks are
+# checked by libFuzzer's default -detect_leaks.
+suppressions="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ubsan.supp"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$suppressions}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_stack_use_after_return=1}"
 
-# Not exec: the EXIT trap must still remove the corpus copy.
+# Not exec: the EXIT trap must still remove the scratch directory.
 status=0
 "$binary" \
   -max_total_time="$seconds" \
