@@ -107,9 +107,20 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
 }
 
 namespace {
+// Decimal::SizeBytes of a canonical number, without parsing it: this runs for every number
+// of every written item. Significant digits are the digits less leading and trailing zeros.
 size_t NumberSize(const std::string& canonical) {
-  auto d = Decimal::Parse(canonical);
-  return d.ok() ? d->SizeBytes() : canonical.size();
+  size_t first = std::string::npos, last = 0, digits = 0;
+  for (size_t i = 0; i < canonical.size(); ++i) {
+    char c = canonical[i];
+    if (c >= '1' && c <= '9') {
+      if (first == std::string::npos) first = i;
+      last = i;
+    }
+  }
+  if (first == std::string::npos) return Decimal().SizeBytes();  // zero
+  for (size_t i = first; i <= last; ++i) digits += (canonical[i] >= '0' && canonical[i] <= '9');
+  return (digits + 1) / 2 + 1;
 }
 }  // namespace
 

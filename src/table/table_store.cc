@@ -24,11 +24,6 @@ std::string TablePrefix(uint64_t id) {
   return prefix;
 }
 
-bool IsKeyType(AttributeType t) {
-  return t == AttributeType::kString || t == AttributeType::kNumber ||
-         t == AttributeType::kBinary;
-}
-
 // Checks one key attribute of an item being written.
 Status CheckItemKeyAttribute(const Item& item, const KeyElement& element, bool is_range) {
   auto it = item.find(element.name);
@@ -195,8 +190,9 @@ Mutex& TableStore::StripeFor(std::string_view item_key) {
   return stripes_[std::hash<std::string_view>{}(item_key) % kStripes];
 }
 
-Result<std::optional<Item>> TableStore::ReadItem(std::string_view item_key) {
+Result<std::optional<Item>> TableStore::ReadItem(std::string_view item_key, size_t* encoded_size) {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_.Get(kv::Cf::kItems, item_key));
+  if (encoded_size) *encoded_size = bytes ? bytes->size() : 0;
   if (!bytes) return std::optional<Item>();
   ASSIGN_OR_RETURN(Item item, DecodeItem(*bytes));
   return std::optional<Item>(std::move(item));
@@ -209,11 +205,15 @@ Result<std::optional<Item>> TableStore::Get(TableHandle& table, const Item& key)
   return ReadItem(ItemKey(*def, key));
 }
 
-Status TableStore::StageWrite(kv::Batch& batch, TableHandle& table, const TableDef& def,
-                              const std::string& item_key, const std::optional<Item>& old_item,
-                              const std::optional<Item>& new_item, ChangeOrigin origin) {
+Result<size_t> TableStore::StageWrite(kv::Batch& batch, TableHandle& table, const TableDef& def,
+                                      const std::string& item_key,
+                                      const std::optional<Item>& old_item,
+                                      const std::optional<Item>& new_item, ChangeOrigin origin) {
+  size_t new_size = 0;
   if (new_item) {
-    batch.Put(kv::Cf::kItems, item_key, EncodeItem(*new_item));
+    std::string encoded = EncodeItem(*new_item);
+    new_size = encoded.size();
+    batch.Put(kv::Cf::kItems, item_key, encoded);
   } else {
     batch.Delete(kv::Cf::kItems, item_key);
   }
@@ -225,7 +225,7 @@ Status TableStore::StageWrite(kv::Batch& batch, TableHandle& table, const TableD
   }
   // The change record rides in the same batch: no write without its record.
   if (sink_) RETURN_IF_ERROR(sink_->Append(batch, def, old_item, new_item, origin));
-  return Status::Ok();
+  return new_size;
 }
 
 void TableStore::ApplyStats(TableHandle& table, const std::optional<Item>& old_item,
@@ -243,7 +243,8 @@ Result<WriteOutcome> TableStore::Put(TableHandle& table, Item item, const Condit
   std::string item_key = ItemKey(*def, item);
   MutexLock lock(StripeFor(item_key));
   WriteOutcome outcome;
-  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key));
+  size_t old_size = 0;
+  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
   if (condition && !condition->Evaluate(outcome.old_item ? *outcome.old_item : Item())) {
     outcome.condition_failed = true;
     return outcome;
@@ -251,12 +252,10 @@ Result<WriteOutcome> TableStore::Put(TableHandle& table, Item item, const Condit
   outcome.new_item = std::move(item);
   if (outcome.old_item && *outcome.old_item == *outcome.new_item) return outcome;  // no change
   kv::Batch batch = db_.NewBatch();
-  RETURN_IF_ERROR(StageWrite(batch, table, *def, item_key, outcome.old_item, outcome.new_item,
-                             ChangeOrigin::kUser));
+  ASSIGN_OR_RETURN(size_t new_size, StageWrite(batch, table, *def, item_key, outcome.old_item,
+                                               outcome.new_item, ChangeOrigin::kUser));
   RETURN_IF_ERROR(db_.Commit(batch));
-  ApplyStats(table, outcome.old_item, outcome.new_item,
-             outcome.old_item ? EncodeItem(*outcome.old_item).size() : 0,
-             EncodeItem(*outcome.new_item).size());
+  ApplyStats(table, outcome.old_item, outcome.new_item, old_size, new_size);
   return outcome;
 }
 
@@ -288,7 +287,8 @@ Result<WriteOutcome> TableStore::Update(TableHandle& table, const Item& key,
   std::string item_key = ItemKey(*def, key);
   MutexLock lock(StripeFor(item_key));
   WriteOutcome outcome;
-  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key));
+  size_t old_size = 0;
+  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
   if (condition && !condition->Evaluate(outcome.old_item ? *outcome.old_item : Item())) {
     outcome.condition_failed = true;
     return outcome;
@@ -297,12 +297,10 @@ Result<WriteOutcome> TableStore::Update(TableHandle& table, const Item& key,
   outcome.new_item = std::move(new_item);
   if (outcome.old_item && *outcome.old_item == *outcome.new_item) return outcome;  // no change
   kv::Batch batch = db_.NewBatch();
-  RETURN_IF_ERROR(StageWrite(batch, table, *def, item_key, outcome.old_item, outcome.new_item,
-                             ChangeOrigin::kUser));
+  ASSIGN_OR_RETURN(size_t new_size, StageWrite(batch, table, *def, item_key, outcome.old_item,
+                                               outcome.new_item, ChangeOrigin::kUser));
   RETURN_IF_ERROR(db_.Commit(batch));
-  ApplyStats(table, outcome.old_item, outcome.new_item,
-             outcome.old_item ? EncodeItem(*outcome.old_item).size() : 0,
-             EncodeItem(*outcome.new_item).size());
+  ApplyStats(table, outcome.old_item, outcome.new_item, old_size, new_size);
   return outcome;
 }
 
@@ -322,7 +320,8 @@ Result<WriteOutcome> TableStore::DeleteWhere(TableHandle& table, const Item& key
   std::string item_key = ItemKey(*def, key);
   MutexLock lock(StripeFor(item_key));
   WriteOutcome outcome;
-  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key));
+  size_t old_size = 0;
+  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
   if (!precondition(outcome.old_item ? *outcome.old_item : Item())) {
     outcome.condition_failed = true;
     return outcome;
@@ -330,9 +329,9 @@ Result<WriteOutcome> TableStore::DeleteWhere(TableHandle& table, const Item& key
   if (!outcome.old_item) return outcome;  // deleting nothing changes nothing
   kv::Batch batch = db_.NewBatch();
   RETURN_IF_ERROR(
-      StageWrite(batch, table, *def, item_key, outcome.old_item, std::nullopt, origin));
+      StageWrite(batch, table, *def, item_key, outcome.old_item, std::nullopt, origin).status());
   RETURN_IF_ERROR(db_.Commit(batch));
-  ApplyStats(table, outcome.old_item, std::nullopt, EncodeItem(*outcome.old_item).size(), 0);
+  ApplyStats(table, outcome.old_item, std::nullopt, old_size, 0);
   return outcome;
 }
 
@@ -478,11 +477,12 @@ Result<std::vector<WriteOutcome>> TableStore::TransactWrite(
   for (Mutex* m : ordered) stripe_locks.emplace_back(*m);
 
   std::vector<WriteOutcome> outcomes(ops.size());
+  std::vector<size_t> old_sizes(ops.size()), new_sizes(ops.size());
   bool any_failed = false;
   for (size_t i = 0; i < ops.size(); ++i) {
     const auto& op = ops[i];
     auto& outcome = outcomes[i];
-    ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_keys[i]));
+    ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_keys[i], &old_sizes[i]));
     if (op.condition && !op.condition->Evaluate(outcome.old_item ? *outcome.old_item : Item())) {
       outcome.condition_failed = true;
       any_failed = true;
@@ -509,17 +509,19 @@ Result<std::vector<WriteOutcome>> TableStore::TransactWrite(
     if (ops[i].kind == TransactWriteOp::Kind::kConditionCheck) continue;
     bool unchanged = outcome.old_item.has_value() == outcome.new_item.has_value() &&
                      (!outcome.old_item || *outcome.old_item == *outcome.new_item);
-    if (unchanged) continue;
-    RETURN_IF_ERROR(StageWrite(batch, *ops[i].table, *defs[i], item_keys[i], outcome.old_item,
-                               outcome.new_item, ChangeOrigin::kUser));
+    if (unchanged) {
+      new_sizes[i] = old_sizes[i];
+      continue;
+    }
+    ASSIGN_OR_RETURN(new_sizes[i], StageWrite(batch, *ops[i].table, *defs[i], item_keys[i],
+                                              outcome.old_item, outcome.new_item,
+                                              ChangeOrigin::kUser));
   }
   RETURN_IF_ERROR(db_.Commit(batch));
   for (size_t i = 0; i < ops.size(); ++i) {
     const auto& outcome = outcomes[i];
     if (ops[i].kind == TransactWriteOp::Kind::kConditionCheck) continue;
-    ApplyStats(*ops[i].table, outcome.old_item, outcome.new_item,
-               outcome.old_item ? EncodeItem(*outcome.old_item).size() : 0,
-               outcome.new_item ? EncodeItem(*outcome.new_item).size() : 0);
+    ApplyStats(*ops[i].table, outcome.old_item, outcome.new_item, old_sizes[i], new_sizes[i]);
   }
   return outcomes;
 }

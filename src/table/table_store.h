@@ -158,9 +158,11 @@ class TableStore {
   Result<WriteOutcome> DeleteWhere(TableHandle& table, const Item& key,
                                    const std::function<bool(const Item&)>& precondition,
                                    ChangeOrigin origin);
-  Result<std::optional<Item>> ReadItem(std::string_view item_key);
-  // Adds the item change (item, index entries, change record) to `batch`.
-  Status StageWrite(kv::Batch& batch, TableHandle& table, const TableDef& def,
+  // Reads an item; `encoded_size` (optional) receives its stored size.
+  Result<std::optional<Item>> ReadItem(std::string_view item_key, size_t* encoded_size = nullptr);
+  // Adds the item change (item, index entries, change record) to `batch`; returns the
+  // encoded size of the new item (0 for a delete).
+  Result<size_t> StageWrite(kv::Batch& batch, TableHandle& table, const TableDef& def,
                     const std::string& item_key, const std::optional<Item>& old_item,
                     const std::optional<Item>& new_item, ChangeOrigin origin);
   void ApplyStats(TableHandle& table, const std::optional<Item>& old_item,
