@@ -6,7 +6,8 @@ start it on a free loopback port, create and load the tables (setup_tables.py), 
 operation a short warm-up and one fixed-length wrk run per connection count, then stop it.
 Then the ceilings: wrk against trivial_http (the load generator's own limit, same scripts) and
 raw RocksDB puts (rocksdb_ceiling). Writes bench/results/<timestamp>.md, .json and a folder of
-raw outputs, and prints the report.
+raw outputs, and prints the report. `driver.py --render results/<timestamp>.json` prints the
+report of an earlier run again.
 """
 
 import argparse
@@ -503,7 +504,7 @@ def build_report(results):
     m = results["machine"]
     w(f"- machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, {m['kernel']}; "
       f"load average before the run {m['load_before']}, after {m.get('load_after', '-')}")
-    w(f"- salespipe {results['versions'].get('salespipe_commit', '?')}; dynalite "
+    w(f"- repo commit {results['versions'].get('salespipe_commit', '?')}; dynalite "
       f"{results['versions'].get('dynalite', '?')} (node {results['versions'].get('node', '?')}, "
       f"in memory); moto {results['versions'].get('moto', '?')}; "
       f"{results['versions'].get('wrk', 'wrk')}")
@@ -546,7 +547,8 @@ def build_report(results):
     for op, _, _ in OPERATIONS:
         if op not in a["ops"]:
             continue
-        unit = " (requests of 25 items)" if op == "BatchWriteItem" else ""
+        unit = (f" (requests of {BATCH_SIZE} items: items/s = {BATCH_SIZE} x req/s)"
+                if op == "BatchWriteItem" else "")
         w(f"## {op}{unit}")
         w("")
         head = "| conns |"
@@ -674,10 +676,10 @@ def build_report(results):
 # ---------------------------------------------------------------------------------------------
 
 
-def command_output(argv, default="?"):
+def command_output(argv, default="?", any_exit=False):
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-        if proc.returncode != 0:
+        if proc.returncode != 0 and not any_exit:
             return default
         text = (proc.stdout or proc.stderr).strip()
         return text.splitlines()[0] if text else default
@@ -708,7 +710,7 @@ def machine_info():
 def versions(args):
     out = {
         "node": command_output(["node", "--version"]),
-        "wrk": command_output(["wrk", "--version"]).split(" Copyright")[0],
+        "wrk": command_output(["wrk", "--version"], any_exit=True).split(" Copyright")[0],
         "moto": command_output([sys.executable, "-c", "import moto; print(moto.__version__)"]),
         "salespipe_commit": command_output(["git", "-C", REPO_DIR, "rev-parse", "--short",
                                             "HEAD"], "uncommitted"),
@@ -781,6 +783,11 @@ def parse_args():
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        # Re-render the report of an earlier run from its .json.
+        with open(sys.argv[2]) as f:
+            print(build_report(json.load(f)))
+        return 0
     args = parse_args()
 
     def on_signal(signum, frame):
