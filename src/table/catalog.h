@@ -103,6 +103,7 @@ class TableHandle {
   // Item operations hold this shared; UpdateTable/DeleteTable hold it exclusively.
   SharedMutex& op_mu() { return op_mu_; }
   TableStats& stats() { return stats_; }
+  const TableStats& stats() const { return stats_; }
   bool deleted() const { return deleted_.load(); }
   void mark_deleted() { deleted_.store(true); }
 

@@ -882,8 +882,7 @@ Result<TableArnParts> ParseTableArn(const std::optional<std::string>& arn,
 void DynamoDbService::WriteTableDescription(JsonWriter& w, const TableHandle& table,
                                             std::string_view status) const {
   auto def = table.def();
-  // stats() has no const overload; the counters are atomics, read only here.
-  auto& stats = const_cast<TableHandle&>(table).stats();
+  const auto& stats = table.stats();
   w.StartObject();
   WriteDescriptionMembers(w, *def, stats.item_count.load(), stats.size_bytes.load(), status);
   w.EndObject();
