@@ -72,6 +72,10 @@ class Condition {
   bool Evaluate(const Item& item) const;
   bool Evaluate(const std::optional<Item>& item) const;
 
+  // The distinct top-level attribute names the condition reads, sorted (e.g. to reject a
+  // Query filter on a key attribute).
+  std::vector<std::string> TopLevelAttributes() const;
+
  private:
   friend struct expr::Access;
   std::shared_ptr<const expr::ConditionNode> root_;

@@ -484,6 +484,22 @@ const std::vector<Path>& Update::paths() const {
   return program_ ? program_->paths : kNone;
 }
 
+namespace {
+void CollectConditionPaths(const expr::ConditionNode& node, std::vector<Path>& paths) {
+  for (const auto& operand : node.operands) {
+    if (operand.kind != expr::Operand::Kind::kValue) paths.push_back(operand.path);
+  }
+  for (const auto& child : node.children) CollectConditionPaths(child, paths);
+}
+}  // namespace
+
+std::vector<std::string> Condition::TopLevelAttributes() const {
+  if (root_ == nullptr) return {};
+  std::vector<Path> paths;
+  CollectConditionPaths(*root_, paths);
+  return expr::TopLevelNames(paths);
+}
+
 std::vector<std::string> Update::TopLevelAttributes() const { return expr::TopLevelNames(paths()); }
 
 Item Update::UpdatedAttributes(const Item& item) const {

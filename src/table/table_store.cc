@@ -357,6 +357,7 @@ Result<Page> TableStore::Iterate(const TableDef& def, const IndexDef* index, std
   }
   int64_t limit = query ? query->limit : scan->limit;
   const Condition* filter = query ? query->filter : scan->filter;
+  const bool fetch = index && (query ? query->fetch_from_table : scan->fetch_from_table);
   auto it = db_.NewIterator(index ? kv::Cf::kIndex : kv::Cf::kItems, lower, upper);
   if (forward) {
     it->SeekToFirst();
@@ -378,6 +379,11 @@ Result<Page> TableStore::Iterate(const TableDef& def, const IndexDef* index, std
       }
     }
     ASSIGN_OR_RETURN(Item item, DecodeItem(it->value()));
+    if (fetch) {
+      ASSIGN_OR_RETURN(std::optional<Item> full, ReadItem(ItemKey(def, item)));
+      if (!full) continue;  // deleted between the index read and this one
+      item = std::move(*full);
+    }
     if (query && query->range && query->range->op == SortKeyCondition::Op::kBeginsWith) {
       const KeyElement& range = index ? *index->keys.range : *def.keys.range;
       auto rv = item.find(range.name);

@@ -57,6 +57,9 @@ struct QuerySpec {
   std::optional<Item> exclusive_start_key;
   int64_t limit = 0;                  // items evaluated; 0 = no limit
   const Condition* filter = nullptr;  // applied after the limit, as DynamoDB does
+  // For a local index whose projection lacks attributes the caller needs: read each item from
+  // the table (DynamoDB "fetches" them, at extra read cost).
+  bool fetch_from_table = false;
 };
 
 struct ScanSpec {
@@ -66,6 +69,7 @@ struct ScanSpec {
   const Condition* filter = nullptr;
   int segment = 0;
   int total_segments = 1;
+  bool fetch_from_table = false;  // as QuerySpec
 };
 
 struct Page {
@@ -107,6 +111,10 @@ class TableStore {
   static Status ValidateKey(const TableDef& table, const Item& key);
   // Checks an item's key attributes (present, typed, non-empty, sized) and its index keys.
   static Status ValidateItem(const TableDef& table, const Item& item);
+  // Whether `item` has an entry in `index` (it holds the index key attributes, typed).
+  static bool IndexesItem(const TableDef& table, const IndexDef& index, const Item& item) {
+    return IndexKey(table, index, item).has_value();
+  }
   // The key attributes of `item` for the table (or for an index: table and index keys).
   static Item KeyOf(const TableDef& table, const Item& item, const IndexDef* index = nullptr);
 

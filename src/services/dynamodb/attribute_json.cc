@@ -54,6 +54,9 @@ Result<AttributeValue> ParseSet(AttributeType type, const JsonValue& v) {
       }
     }
   }
+  if (members.empty() && type == AttributeType::kBinarySet) {
+    return Invalid("One or more parameter values were invalid: Binary sets should not be empty");
+  }
   if (members.empty()) {
     const char* what = type == AttributeType::kStringSet   ? "string"
                        : type == AttributeType::kNumberSet ? "number"

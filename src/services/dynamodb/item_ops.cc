@@ -96,8 +96,10 @@ Result<std::string> DynamoDbService::PutItem(const JsonValue& request,
     w.Key("Attributes");
     WriteAttributeMap(w, *outcome.old_item);
   }
+  IndexUnits index_units = IndexWriteUnits(*handle->def(), outcome.old_item, outcome.new_item);
   WriteConsumedCapacity(w, req.capacity, handle->def()->name,
-                        WriteUnits(std::max(new_size, EncodedSize(outcome.old_item))), false);
+                        WriteUnits(std::max(new_size, EncodedSize(outcome.old_item))), false,
+                        &index_units);
   w.EndObject();
   return Finish(buffer);
 }
@@ -166,10 +168,11 @@ Result<std::string> DynamoDbService::UpdateItem(const JsonValue& request,
     w.Key("Attributes");
     WriteAttributeMap(w, *attributes);
   }
+  IndexUnits index_units = IndexWriteUnits(*def, outcome.old_item, outcome.new_item);
   WriteConsumedCapacity(w, req.capacity, def->name,
                         WriteUnits(std::max(EncodedSize(outcome.new_item),
                                             EncodedSize(outcome.old_item))),
-                        false);
+                        false, &index_units);
   w.EndObject();
   return Finish(buffer);
 }
@@ -192,8 +195,9 @@ Result<std::string> DynamoDbService::DeleteItem(const JsonValue& request,
     w.Key("Attributes");
     WriteAttributeMap(w, *outcome.old_item);
   }
+  IndexUnits index_units = IndexWriteUnits(*handle->def(), outcome.old_item, std::nullopt);
   WriteConsumedCapacity(w, req.capacity, handle->def()->name,
-                        WriteUnits(EncodedSize(outcome.old_item)), false);
+                        WriteUnits(EncodedSize(outcome.old_item)), false, &index_units);
   w.EndObject();
   return Finish(buffer);
 }

@@ -56,27 +56,62 @@ void CheckEnum(std::optional<std::string_view> value, std::string_view path,
   }
 }
 
+IndexUnits IndexWriteUnits(const table::TableDef& def, const std::optional<table::Item>& old_item,
+                           const std::optional<table::Item>& new_item) {
+  IndexUnits units;
+  size_t bytes = std::max(old_item ? table::ItemSizeBytes(*old_item) : 0,
+                          new_item ? table::ItemSizeBytes(*new_item) : 0);
+  for (const auto& index : def.indexes) {
+    bool touched = (old_item && table::TableStore::IndexesItem(def, index, *old_item)) ||
+                   (new_item && table::TableStore::IndexesItem(def, index, *new_item));
+    if (!touched) continue;
+    (index.local ? units.local : units.global)[index.name] += WriteUnits(bytes);
+  }
+  return units;
+}
+
+namespace {
+void WriteIndexUnits(JsonWriter& w, const char* member, const std::map<std::string, double>& units) {
+  if (units.empty()) return;
+  w.Key(member);
+  w.StartObject();
+  for (const auto& [name, u] : units) {
+    WriteKey(w, name);
+    w.StartObject();
+    w.Key("CapacityUnits");
+    w.Double(u);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+}  // namespace
+
 void WriteConsumedCapacity(JsonWriter& w, CapacityMode mode, std::string_view table_name,
-                           double units, bool read) {
+                           double units, bool read, const IndexUnits* indexes) {
   if (mode == CapacityMode::kNone) return;
+  double total = units;
+  if (indexes) {
+    for (const auto& [name, u] : indexes->global) total += u;
+    for (const auto& [name, u] : indexes->local) total += u;
+  }
   w.Key("ConsumedCapacity");
   w.StartObject();
   w.Key("TableName");
   WriteString(w, table_name);
   w.Key("CapacityUnits");
-  w.Double(units);
-  if (read) {
-    w.Key("ReadCapacityUnits");
-  } else {
-    w.Key("WriteCapacityUnits");
-  }
-  w.Double(units);
+  w.Double(total);
+  w.Key(read ? "ReadCapacityUnits" : "WriteCapacityUnits");
+  w.Double(total);
   if (mode == CapacityMode::kIndexes) {
     w.Key("Table");
     w.StartObject();
     w.Key("CapacityUnits");
     w.Double(units);
     w.EndObject();
+    if (indexes) {
+      WriteIndexUnits(w, "GlobalSecondaryIndexes", indexes->global);
+      WriteIndexUnits(w, "LocalSecondaryIndexes", indexes->local);
+    }
   }
   w.EndObject();
 }

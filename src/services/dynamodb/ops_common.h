@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,7 @@
 #include "common/status.h"
 #include "services/json.h"
 #include "table/attribute_value.h"
+#include "table/table_store.h"
 
 // Small pieces shared by the item, query and batch operations.
 namespace salespipe::services::dynamodb {
@@ -37,10 +39,22 @@ inline double ReadUnits(size_t bytes, bool consistent) {
   return consistent ? units : units / 2;
 }
 
+// Capacity consumed on secondary indexes, by index name.
+struct IndexUnits {
+  std::map<std::string, double> global;
+  std::map<std::string, double> local;
+};
+
 // Writes the ConsumedCapacity object ({TableName, CapacityUnits[, Table{...}]}); nothing
-// when mode is kNone. Call between a StartObject/EndObject as a member.
+// when mode is kNone. With kIndexes, index units are listed per index and added to the total.
+// Call between a StartObject/EndObject as a member.
 void WriteConsumedCapacity(JsonWriter& w, CapacityMode mode, std::string_view table_name,
-                           double units, bool read);
+                           double units, bool read, const IndexUnits* indexes = nullptr);
+
+// The write units an item change costs on each secondary index that holds the old or the
+// new item (1 per started KB of the larger version, as for the table).
+IndexUnits IndexWriteUnits(const table::TableDef& def, const std::optional<table::Item>& old_item,
+                           const std::optional<table::Item>& new_item);
 
 // The JSON text of {"Item": {...}} for ConditionalCheckFailedException's details.
 std::string ItemDetails(const table::Item& item);

@@ -126,6 +126,30 @@ std::string WritePage(const table::Page& page, const ReadRequest& req,
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+// A local index returns attributes outside its projection by reading the table, as DynamoDB
+// does; a global index can't (ResolveIndex rejects ALL_ATTRIBUTES there).
+bool NeedsTableFetch(const table::IndexDef* index, const ReadRequest& req,
+                     const ParsedExpressions& expr) {
+  if (!index || !index->local || index->projection == table::ProjectionType::kAll) return false;
+  if (req.select == "ALL_ATTRIBUTES") return true;
+  std::vector<std::string> wanted;
+  if (expr.projection) wanted = expr.projection->TopLevelAttributes();
+  if (expr.filter) {
+    auto more = expr.filter->TopLevelAttributes();
+    wanted.insert(wanted.end(), more.begin(), more.end());
+  }
+  for (const std::string& name : wanted) {
+    bool projected = name == index->keys.hash.name ||
+                     (index->keys.range && name == index->keys.range->name);
+    if (index->projection == table::ProjectionType::kInclude) {
+      for (const auto& a : index->non_key_attributes) projected |= (a == name);
+    }
+    // Table key attributes are always projected.
+    if (!projected) return true;
+  }
+  return false;
+}
+
 table::SortKeyCondition::Op ToSortOp(table::KeyOperator op) {
   switch (op) {
     case table::KeyOperator::kEq: return table::SortKeyCondition::Op::kEq;
@@ -191,6 +215,16 @@ Result<std::string> DynamoDbService::Query(const JsonValue& request,
     spec.range = table::SortKeyCondition{.op = ToSortOp(bound.sort->op),
                                          .values = bound.sort->values};
   }
+  if (expr.filter) {
+    for (const std::string& name : expr.filter->TopLevelAttributes()) {
+      if (name == keys.hash.name || (keys.range && name == keys.range->name)) {
+        return Invalid(
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            "attribute: " + name);
+      }
+    }
+  }
+  spec.fetch_from_table = NeedsTableFetch(index, req, expr);
   if (spec.exclusive_start_key) RETURN_IF_ERROR(CheckStartKey(*def, index, *spec.exclusive_start_key));
   ASSIGN_OR_RETURN(table::Page page, store_.Query(*handle, spec));
   return WritePage(page, req, expr, def->name);
@@ -239,6 +273,7 @@ Result<std::string> DynamoDbService::Scan(const JsonValue& request,
                        .filter = expr.filter_ptr(),
                        .segment = static_cast<int>(segment.value_or(0)),
                        .total_segments = static_cast<int>(total.value_or(1))};
+  spec.fetch_from_table = NeedsTableFetch(index, req, expr);
   if (spec.exclusive_start_key) RETURN_IF_ERROR(CheckStartKey(*def, index, *spec.exclusive_start_key));
   ASSIGN_OR_RETURN(table::Page page, store_.Scan(*handle, spec));
   return WritePage(page, req, expr, def->name);
