@@ -94,12 +94,20 @@ def process_tree_cpu(pid):
     return total
 
 
-def machine_busy_seconds():
-    """CPU seconds all processes of the machine have run (every CPU), from /proc/stat."""
+def machine_cpu_seconds():
+    """CPU seconds of the whole machine (every CPU) from /proc/stat: "tasks" (user + nice +
+    system: all processes), "irq" (irq + softirq: mostly loopback TCP, which no process is
+    charged for) and "steal" (the hypervisor gave the CPU to another VM)."""
     with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+        v = [int(x) for x in f.readline().split()[1:]] + [0] * 8
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"tasks": (v[0] + v[1] + v[2]) / tick, "irq": (v[5] + v[6]) / tick,
+            "steal": v[7] / tick}
+
+
+def machine_busy_seconds():
+    c = machine_cpu_seconds()
+    return c["tasks"] + c["irq"] + c["steal"]
 
 
 def wait_for_quiet(budget):
@@ -231,11 +239,11 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     waited = wait_for_quiet(args.wait_quiet) if args.wait_quiet else 0.0
     server_cpu_before = process_tree_cpu(server_pid) if server_pid else None
     load_before = os.getloadavg()[0]
-    busy_before = machine_busy_seconds()
+    busy_before = machine_cpu_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy_after = machine_busy_seconds()
+    busy_after = machine_cpu_seconds()
     server_cpu_after = process_tree_cpu(server_pid) if server_pid else None
     with open(raw_path, "w") as f:
         f.write(" ".join(argv) + "\n\n" + proc.stdout + proc.stderr)
@@ -259,11 +267,14 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     if server_cpu_before is not None and server_cpu_after is not None and elapsed > 0:
         server_cpu = server_cpu_after - server_cpu_before
         result["server_cpu_cores"] = round(server_cpu / elapsed, 2)
-    # Everything else the machine ran meanwhile: other people's builds, RocksDB compaction of
-    # a server we already stopped, ... Above ~0.3 cores the run was disturbed.
+    # Every other process the machine ran meanwhile (other people's builds, ...) and CPU the
+    # hypervisor gave to other VMs: above ~0.3 cores the run was disturbed. Kernel network work
+    # (softirq) is shown apart: on loopback it is part of the cost of the test itself.
     if elapsed > 0:
-        other = (busy_after - busy_before) - wrk_cpu - server_cpu
+        delta = {k: busy_after[k] - busy_before[k] for k in busy_after}
+        other = delta["tasks"] - wrk_cpu - server_cpu + delta["steal"]
         result["other_cpu_cores"] = round(max(0.0, other) / elapsed, 2)
+        result["irq_cpu_cores"] = round(delta["irq"] / elapsed, 2)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
     result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     errors = {k: stats[k] for k in ("errors_connect", "errors_read", "errors_write",
@@ -367,9 +378,7 @@ def bench_server(name, args, raw_dir, info):
                 out["runs"][f"{op}/{conns}"] = result
                 log(f"{name}: {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} req/s  "
                     f"p50 {fmt_us(result.get('p50_us'))}  p99 {fmt_us(result.get('p99_us'))}"
-                    f"  cpu srv {result.get('server_cpu_cores', '-')} wrk "
-                    f"{result.get('wrk_cpu_cores', '-')} other "
-                    f"{result.get('other_cpu_cores', '-')}"
+                    f"  cpu srv/wrk/irq/other {fmt_cpu(result)}"
                     + ("  INVALID: " + "; ".join(result["problems"]) if result["problems"]
                        else ""))
                 if server.proc.poll() is not None:
@@ -416,9 +425,7 @@ def wrk_ceiling(args, raw_dir, info):
                 result["body_bytes"] = body_bytes[op]
                 out["runs"][f"{op}/{conns}"] = result
                 log(f"wrk ceiling: {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} req/s"
-                    f"  cpu srv {result.get('server_cpu_cores', '-')} wrk "
-                    f"{result.get('wrk_cpu_cores', '-')} other "
-                    f"{result.get('other_cpu_cores', '-')}")
+                    f"  cpu srv/wrk/irq/other {fmt_cpu(result)}")
         finally:
             server.stop()
     return out
@@ -452,6 +459,12 @@ def rocksdb_ceiling(args, raw_dir, info):
 
 # ---------------------------------------------------------------------------------------------
 # Report
+
+
+def fmt_cpu(run):
+    """server / wrk / kernel network / everything else, in cores."""
+    return " / ".join(str(run.get(k, "-")) for k in (
+        "server_cpu_cores", "wrk_cpu_cores", "irq_cpu_cores", "other_cpu_cores"))
 
 
 def fmt_us(us):
@@ -597,9 +610,10 @@ def build_report(results):
     # CPU use, to see who was the bottleneck on a 2-core machine.
     w("## CPU used during each run (cores)")
     w("")
-    w("server / wrk / everything else on the machine, in cores, averaged over the run. On 2 "
-      "cores, a sum near 2.0 means the machine, not the server, was the limit; \"else\" above "
-      "0.3 means someone else's work (a build) disturbed the run.")
+    w("server / wrk / kernel network (irq+softirq, loopback TCP) / everything else (other "
+      "processes and CPU stolen by the hypervisor), in cores, averaged over the run. On 2 cores "
+      "a sum near 2.0 means the machine, not the server, was the limit; \"everything else\" "
+      "above 0.3 means someone else's work (a build) disturbed the run (marked †).")
     w("")
     w("| operation | conns | " + " | ".join(SERVERS) + " | wrk ceiling (trivial_http) |")
     w("|---|---:|" + "---:|" * (len(SERVERS) + 1))
@@ -614,9 +628,7 @@ def build_report(results):
                 if not run or "rps" not in run:
                     cells.append("-")
                 else:
-                    cells.append(f"{run.get('server_cpu_cores', '-')} / "
-                                 f"{run.get('wrk_cpu_cores', '-')} / "
-                                 f"{run.get('other_cpu_cores', '-')}")
+                    cells.append(fmt_cpu(run))
             w(f"| {op} | {conns} | " + " | ".join(cells) + " |")
     w("")
 
