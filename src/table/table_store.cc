@@ -236,27 +236,48 @@ void TableStore::ApplyStats(TableHandle& table, const std::optional<Item>& old_i
   stats.size_bytes += static_cast<int64_t>(new_bytes) - static_cast<int64_t>(old_bytes);
 }
 
-Result<WriteOutcome> TableStore::Put(TableHandle& table, Item item, const Condition* condition) {
+Result<WriteOutcome> TableStore::Mutate(TableHandle& table, const Item& key,
+                                        const Precondition& precondition,
+                                        const ComputeNewItem& compute, ChangeOrigin origin) {
   std::shared_lock op_lock(table.op_mu());
   if (table.deleted()) return Status::NotFound("Requested resource not found");
   auto def = table.def();
-  std::string item_key = ItemKey(*def, item);
+  const std::string item_key = ItemKey(*def, key);
   MutexLock lock(StripeFor(item_key));
   WriteOutcome outcome;
   size_t old_size = 0;
   ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
-  if (condition && !condition->Evaluate(outcome.old_item ? *outcome.old_item : Item())) {
+  if (precondition && !precondition(outcome.old_item ? *outcome.old_item : Item())) {
     outcome.condition_failed = true;
     return outcome;
   }
-  outcome.new_item = std::move(item);
-  if (outcome.old_item && *outcome.old_item == *outcome.new_item) return outcome;  // no change
+  ASSIGN_OR_RETURN(outcome.new_item, compute(*def, outcome.old_item));
+  const bool unchanged = outcome.old_item.has_value() == outcome.new_item.has_value() &&
+                         (!outcome.old_item || *outcome.old_item == *outcome.new_item);
+  if (unchanged) return outcome;  // a write that changes nothing writes nothing
   kv::Batch batch = db_.NewBatch();
   ASSIGN_OR_RETURN(size_t new_size, StageWrite(batch, table, *def, item_key, outcome.old_item,
-                                               outcome.new_item, ChangeOrigin::kUser));
+                                               outcome.new_item, origin));
   RETURN_IF_ERROR(db_.Commit(batch));
   ApplyStats(table, outcome.old_item, outcome.new_item, old_size, new_size);
   return outcome;
+}
+
+namespace {
+TableStore::Precondition Holds(const Condition* condition) {
+  if (condition == nullptr) return nullptr;
+  return [condition](const Item& current) { return condition->Evaluate(current); };
+}
+}  // namespace
+
+Result<WriteOutcome> TableStore::Put(TableHandle& table, Item item, const Condition* condition) {
+  // `item` is its own key; Mutate reads the key before `compute` moves the item away.
+  const Item& key = item;
+  return Mutate(table, key, Holds(condition),
+                [&item](const TableDef&, const std::optional<Item>&) -> Result<std::optional<Item>> {
+                  return std::optional<Item>(std::move(item));
+                },
+                ChangeOrigin::kUser);
 }
 
 Result<Item> TableStore::ApplyUpdate(const TableDef& def, const Item& key,
@@ -281,58 +302,27 @@ Result<Item> TableStore::ApplyUpdate(const TableDef& def, const Item& key,
 
 Result<WriteOutcome> TableStore::Update(TableHandle& table, const Item& key,
                                         const class Update* update, const Condition* condition) {
-  std::shared_lock op_lock(table.op_mu());
-  if (table.deleted()) return Status::NotFound("Requested resource not found");
-  auto def = table.def();
-  std::string item_key = ItemKey(*def, key);
-  MutexLock lock(StripeFor(item_key));
-  WriteOutcome outcome;
-  size_t old_size = 0;
-  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
-  if (condition && !condition->Evaluate(outcome.old_item ? *outcome.old_item : Item())) {
-    outcome.condition_failed = true;
-    return outcome;
-  }
-  ASSIGN_OR_RETURN(Item new_item, ApplyUpdate(*def, key, outcome.old_item, update));
-  outcome.new_item = std::move(new_item);
-  if (outcome.old_item && *outcome.old_item == *outcome.new_item) return outcome;  // no change
-  kv::Batch batch = db_.NewBatch();
-  ASSIGN_OR_RETURN(size_t new_size, StageWrite(batch, table, *def, item_key, outcome.old_item,
-                                               outcome.new_item, ChangeOrigin::kUser));
-  RETURN_IF_ERROR(db_.Commit(batch));
-  ApplyStats(table, outcome.old_item, outcome.new_item, old_size, new_size);
-  return outcome;
+  return Mutate(table, key, Holds(condition),
+                [&](const TableDef& def, const std::optional<Item>& old) -> Result<std::optional<Item>> {
+                  ASSIGN_OR_RETURN(Item updated, ApplyUpdate(def, key, old, update));
+                  return std::optional<Item>(std::move(updated));
+                },
+                ChangeOrigin::kUser);
 }
 
 Result<WriteOutcome> TableStore::Delete(TableHandle& table, const Item& key,
                                         const Condition* condition, ChangeOrigin origin) {
-  return DeleteWhere(table, key, [condition](const Item& current) {
-    return condition == nullptr || condition->Evaluate(current);
-  }, origin);
+  return DeleteWhere(table, key, Holds(condition), origin);
 }
 
 Result<WriteOutcome> TableStore::DeleteWhere(TableHandle& table, const Item& key,
-                                             const std::function<bool(const Item&)>& precondition,
+                                             const Precondition& precondition,
                                              ChangeOrigin origin) {
-  std::shared_lock op_lock(table.op_mu());
-  if (table.deleted()) return Status::NotFound("Requested resource not found");
-  auto def = table.def();
-  std::string item_key = ItemKey(*def, key);
-  MutexLock lock(StripeFor(item_key));
-  WriteOutcome outcome;
-  size_t old_size = 0;
-  ASSIGN_OR_RETURN(outcome.old_item, ReadItem(item_key, &old_size));
-  if (!precondition(outcome.old_item ? *outcome.old_item : Item())) {
-    outcome.condition_failed = true;
-    return outcome;
-  }
-  if (!outcome.old_item) return outcome;  // deleting nothing changes nothing
-  kv::Batch batch = db_.NewBatch();
-  RETURN_IF_ERROR(
-      StageWrite(batch, table, *def, item_key, outcome.old_item, std::nullopt, origin).status());
-  RETURN_IF_ERROR(db_.Commit(batch));
-  ApplyStats(table, outcome.old_item, std::nullopt, old_size, 0);
-  return outcome;
+  return Mutate(table, key, precondition,
+                [](const TableDef&, const std::optional<Item>&) -> Result<std::optional<Item>> {
+                  return std::optional<Item>();
+                },
+                origin);
 }
 
 Result<Page> TableStore::Iterate(const TableDef& def, const IndexDef* index, std::string lower,
@@ -579,19 +569,21 @@ Status TableStore::DropTable(TableHandle& table) {
 Status TableStore::BackfillIndex(const TableDef& table, const IndexDef& index) {
   std::string prefix = TablePrefix(table.table_id);
   auto it = db_.NewIterator(kv::Cf::kItems, prefix, kv::PrefixSuccessor(prefix));
-  kv::Batch batch = db_.NewBatch();
+  // Committed in pieces of about 4 MB so a large table never builds one huge batch.
+  std::optional<kv::Batch> batch(db_.NewBatch());
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ASSIGN_OR_RETURN(Item item, DecodeItem(it->value()));
     std::optional<std::string> key = IndexKey(table, index, item);
     if (!key) continue;
-    batch.Put(kv::Cf::kIndex, *key, EncodeItem(Project(table, index, item)));
-    if (batch.ByteSize() > (4 << 20)) {
-      RETURN_IF_ERROR(db_.Commit(batch));
-      batch = db_.NewBatch();
+    batch->Put(kv::Cf::kIndex, *key, EncodeItem(Project(table, index, item)));
+    if (batch->ByteSize() > (4 << 20)) {
+      RETURN_IF_ERROR(db_.Commit(*batch));
+      batch.reset();
+      batch.emplace(db_.NewBatch());
     }
   }
   RETURN_IF_ERROR(it->status());
-  return db_.Commit(batch);
+  return db_.Commit(*batch);
 }
 
 Status TableStore::DropIndex(const IndexDef& index) {

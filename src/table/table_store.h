@@ -152,6 +152,12 @@ class TableStore {
   // Deletes every entry of an index. REQUIRES: op_mu() held exclusively.
   Status DropIndex(const IndexDef& index);
 
+  // Whether a write may go ahead, given the current item (empty when absent).
+  using Precondition = std::function<bool(const Item&)>;
+  // The new version of an item from its current one; nullopt deletes it.
+  using ComputeNewItem =
+      std::function<Result<std::optional<Item>>(const TableDef&, const std::optional<Item>&)>;
+
   // The 5-year rule: TTL values older than this are ignored (as DynamoDB does).
   // Deletes items of `table` whose TTL attribute is at or before now; returns the count.
   Result<int64_t> SweepExpired(TableHandle& table, int64_t max_items);
@@ -164,8 +170,14 @@ class TableStore {
   static Item Project(const TableDef& table, const IndexDef& index, const Item& item);
   Mutex& StripeFor(std::string_view item_key);
   Result<WriteOutcome> DeleteWhere(TableHandle& table, const Item& key,
-                                   const std::function<bool(const Item&)>& precondition,
-                                   ChangeOrigin origin);
+                                   const Precondition& precondition, ChangeOrigin origin);
+  // The one read-check-write path of single-item writes: under the item's stripe lock, reads
+  // the current item, checks `precondition` (null: none), computes the new version (nullopt:
+  // delete) and, if that changes anything, commits it with its index entries and change
+  // record in one batch.
+  Result<WriteOutcome> Mutate(TableHandle& table, const Item& key,
+                              const Precondition& precondition, const ComputeNewItem& compute,
+                              ChangeOrigin origin);
   // Reads an item; `encoded_size` (optional) receives its stored size.
   Result<std::optional<Item>> ReadItem(std::string_view item_key, size_t* encoded_size = nullptr);
   // Adds the item change (item, index entries, change record) to `batch`; returns the
