@@ -35,6 +35,25 @@ std::string Finish(rapidjson::StringBuffer& buffer) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+// ConsumedCapacity of a multi-table operation: a list with one entry per table.
+void WriteCapacityList(JsonWriter& w, CapacityMode capacity,
+                       const std::map<std::string, double>& units, bool read) {
+  if (capacity == CapacityMode::kNone) return;
+  w.Key("ConsumedCapacity");
+  w.StartArray();
+  for (const auto& [name, u] : units) {
+    w.StartObject();
+    w.Key("TableName");
+    WriteString(w, name);
+    w.Key("CapacityUnits");
+    w.Double(u);
+    w.Key(read ? "ReadCapacityUnits" : "WriteCapacityUnits");
+    w.Double(u);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 struct WriteRequest {
   std::shared_ptr<table::TableHandle> table;
   bool put = true;
@@ -144,19 +163,7 @@ Result<std::string> DynamoDbService::BatchWriteItem(const JsonValue& request,
   w.Key("UnprocessedItems");
   w.StartObject();
   w.EndObject();
-  if (capacity != CapacityMode::kNone) {
-    w.Key("ConsumedCapacity");
-    w.StartArray();
-    for (const auto& [name, u] : units) {
-      w.StartObject();
-      w.Key("TableName");
-      WriteString(w, name);
-      w.Key("CapacityUnits");
-      w.Double(u);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
+  WriteCapacityList(w, capacity, units, /*read=*/false);
   w.EndObject();
   return Finish(buffer);
 }
@@ -265,19 +272,7 @@ Result<std::string> DynamoDbService::BatchGetItem(const JsonValue& request,
     w.EndObject();
   }
   w.EndObject();
-  if (capacity != CapacityMode::kNone) {
-    w.Key("ConsumedCapacity");
-    w.StartArray();
-    for (const auto& [name, u] : units) {
-      w.StartObject();
-      w.Key("TableName");
-      WriteString(w, name);
-      w.Key("CapacityUnits");
-      w.Double(u);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
+  WriteCapacityList(w, capacity, units, /*read=*/true);
   w.EndObject();
   return Finish(buffer);
 }
@@ -458,19 +453,7 @@ Result<std::string> DynamoDbService::TransactWriteItems(const JsonValue& request
       // Transactional writes cost twice a plain write.
       units[actions[i].op.table->def()->name] += 2 * WriteUnits(bytes);
     }
-    w.Key("ConsumedCapacity");
-    w.StartArray();
-    for (const auto& [name, u] : units) {
-      w.StartObject();
-      w.Key("TableName");
-      WriteString(w, name);
-      w.Key("CapacityUnits");
-      w.Double(u);
-      w.Key("WriteCapacityUnits");
-      w.Double(u);
-      w.EndObject();
-    }
-    w.EndArray();
+    WriteCapacityList(w, capacity, units, /*read=*/false);
   }
   w.EndObject();
   return Finish(buffer);
@@ -530,21 +513,7 @@ Result<std::string> DynamoDbService::TransactGetItems(const JsonValue& request,
         2 * ReadUnits(found[i] ? table::ItemSizeBytes(*found[i]) : 0, true);
   }
   w.EndArray();
-  if (capacity != CapacityMode::kNone) {
-    w.Key("ConsumedCapacity");
-    w.StartArray();
-    for (const auto& [name, u] : units) {
-      w.StartObject();
-      w.Key("TableName");
-      WriteString(w, name);
-      w.Key("CapacityUnits");
-      w.Double(u);
-      w.Key("ReadCapacityUnits");
-      w.Double(u);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
+  WriteCapacityList(w, capacity, units, /*read=*/true);
   w.EndObject();
   return Finish(buffer);
 }
