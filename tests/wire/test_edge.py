@@ -156,5 +156,28 @@ class AuthVerifyTest(ServerTestCase):
         self.assertTrue(json.loads(body)["__type"].endswith("MissingAuthenticationTokenException"))
 
 
+
+class ScopeTest(ServerTestCase):
+    """Region and account come from the SigV4 credential scope (spec 0)."""
+
+    def test_tables_are_scoped_by_region(self):
+        east = self.client("dynamodb")
+        west = self.client("dynamodb", region="eu-west-1")
+        west.create_table(TableName="scoped_west", KeySchema=KEY_SCHEMA,
+                          AttributeDefinitions=ATTRS, BillingMode="PAY_PER_REQUEST")
+        self.assertIn("scoped_west", west.list_tables()["TableNames"])
+        self.assertNotIn("scoped_west", east.list_tables()["TableNames"])
+        arn = west.describe_table(TableName="scoped_west")["Table"]["TableArn"]
+        self.assertEqual(arn, "arn:aws:dynamodb:eu-west-1:000000000000:table/scoped_west")
+
+    def test_twelve_digit_access_key_is_the_account(self):
+        other = self.client("dynamodb", access_key="123456789012")
+        other.create_table(TableName="scoped_acct", KeySchema=KEY_SCHEMA,
+                           AttributeDefinitions=ATTRS, BillingMode="PAY_PER_REQUEST")
+        arn = other.describe_table(TableName="scoped_acct")["Table"]["TableArn"]
+        self.assertEqual(arn, "arn:aws:dynamodb:us-east-1:123456789012:table/scoped_acct")
+        self.assertNotIn("scoped_acct", self.client("dynamodb").list_tables()["TableNames"])
+
+
 if __name__ == "__main__":
     unittest.main()
