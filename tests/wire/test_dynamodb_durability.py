@@ -230,5 +230,11 @@ class DurabilityTest(harness.ServerTestCase):
             self.assertEqual(got[pk]["i"], {"N": str(i)})
 
 
+class SyncDurabilityTest(DurabilityTest):
+    """The same restarts and crashes with `--durability sync` (the WAL is fsynced before a
+    write is acknowledged, so a power cut would not lose it either)."""
+    server_args = ("--durability", "sync")
+
+
 if __name__ == "__main__":
     unittest.main()
