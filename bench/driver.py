@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Runs the DynamoDB benchmark: salespipe, dynalite and moto side by side in one run.
 
-Started by bench/run.sh, which installs dynalite first; see bench/README.md. For each server:
-start it on a free loopback port, create and load the tables (setup_tables.py), then for each
-operation a short warm-up and one fixed-length wrk run per connection count, then stop it.
+Started by bench/run.sh, which installs dynalite first; see bench/README.md. Start every server
+on a free loopback port and load its tables (setup_tables.py); then for each operation a short
+warm-up per server and, per connection count, one fixed-length wrk run per server in turn;
+then stop them.
 Then the ceilings: wrk against trivial_http (the load generator's own limit, same scripts) and
 raw RocksDB puts (rocksdb_ceiling). Writes bench/results/<timestamp>.md, .json and a folder of
 raw outputs, and prints the report. `driver.py --render results/<timestamp>.json` prints the
@@ -230,12 +231,15 @@ def pin_prefix(cpus):
     return ["taskset", "-c", cpus] if cpus else []
 
 
-def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=None):
+def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=None,
+            idle_pids=None):
     threads = 1 if conns == 1 else min(conns, args.wrk_threads)
     argv = pin_prefix(args.wrk_cpus) + [
         "wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", "10s",
         "--latency", "-s", os.path.join(WRK_DIR, script), url + "/", "--", tag] + extra
-    settled = settle(server_pid, args.settle_limit) if server_pid else 0.0
+    settled = 0.0
+    for pid in idle_pids or ([server_pid] if server_pid else []):
+        settled = max(settled, settle(pid, args.settle_limit))
     waited = wait_for_quiet(args.wait_quiet) if args.wait_quiet else 0.0
     server_cpu_before = process_tree_cpu(server_pid) if server_pid else None
     load_before = os.getloadavg()[0]
@@ -250,7 +254,7 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     result = {"conns": conns, "wrk_threads": threads, "seconds": seconds, "tag": tag,
               "load_1m_before": round(load_before, 2), "waited_for_quiet": waited,
               "waited_for_server_idle": settled, "problems": []}
-    if server_pid and settled >= args.settle_limit:
+    if settled >= args.settle_limit:
         result["problems"].append(f"server still busy {settled:.0f} s after the previous run")
     match = re.search(r"^BENCHJSON (\{.*\})$", proc.stdout, re.M)
     if proc.returncode != 0 or not match:
@@ -328,66 +332,92 @@ def server_argv(name, args, data_dir):
     raise ValueError(name)
 
 
-def bench_server(name, args, raw_dir, info):
-    """Runs every operation x connection count against one server; returns its results."""
-    out = {"name": name, "runs": {}, "skipped": None}
+def start_server(name, args, raw_dir, info, out):
+    """Starts one server and loads its tables; returns the Server, or None (out["skipped"])."""
     if name == "salespipe" and not os.access(args.salespipe, os.X_OK):
         out["skipped"] = f"{args.salespipe} is not built"
         log(f"{name}: skipped, {out['skipped']}")
-        return out
+        return None
     data_dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
     port = free_port()
     argv = [a.replace("{port}", str(port)) for a in server_argv(name, args, data_dir)]
     server = Server(name, argv, os.path.join(raw_dir, f"{name}-server.log"))
-    try:
-        log(f"{name}: starting on port {port}")
-        problem = server.start(port)
-        if problem:
-            out["skipped"] = f"did not answer DynamoDB ListTables: {problem}"
-            log(f"{name}: skipped, {out['skipped']}")
-            return out
+    server.data_dir = data_dir
+    log(f"{name}: starting on port {port}")
+    problem = server.start(port)
+    if problem:
+        out["skipped"] = f"did not answer DynamoDB ListTables: {problem}"
+    else:
         setup, problem = setup_tables(server.url, args, raw_dir, name)
         if problem:
             out["skipped"] = f"table setup failed: {' '.join(problem)}"
-            log(f"{name}: skipped, {out['skipped']}")
-            return out
-        out["setup"] = setup
-        info.setdefault("setup", setup)
-        log(f"{name}: loaded {args.get_items} items + {args.partitions}x100 in "
-            f"{setup['load_seconds']}s")
-        seconds = args.moto_duration if name == "moto" else args.duration
+        else:
+            out["setup"] = setup
+            info.setdefault("setup", setup)
+            log(f"{name}: loaded {args.get_items} items + {args.partitions}x100 in "
+                f"{setup['load_seconds']}s")
+            return server
+    log(f"{name}: skipped, {out['skipped']}")
+    stop_server(server)
+    return None
+
+
+def stop_server(server):
+    server.stop()
+    shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+def bench_servers(args, raw_dir, info, outs):
+    """Runs every operation x connection count against every server.
+
+    All servers run at once (idle between their turns) and take turns run by run: salespipe,
+    dynalite, moto at 1 connection, then at 8, ... So when others' work comes and goes on a
+    shared machine, it disturbs the servers alike and the ratios stay fair. Before each run
+    every server must be idle (settle), so a backlog or a flush of one does not slow another."""
+    live = {}
+    try:
+        for name in SERVERS:
+            if name in args.servers:
+                outs[name] = {"name": name, "runs": {}, "skipped": None}
+                server = start_server(name, args, raw_dir, info, outs[name])
+                if server:
+                    live[name] = server
         for op, script, prefix in OPERATIONS:
             if op not in args.ops:
                 continue
             extra = {"GetItem": [str(args.get_items)], "Query": [str(args.partitions)]}.get(op, [])
             if args.warmup > 0:
-                run_wrk(args, server.url, script, 8, args.warmup, prefix + "w", extra,
-                        os.path.join(raw_dir, f"{name}-{op}-warmup.txt"), server.proc.pid)
+                for name, server in live.items():
+                    run_wrk(args, server.url, script, 8, args.warmup, prefix + "w", extra,
+                            os.path.join(raw_dir, f"{name}-{op}-warmup.txt"), server.proc.pid,
+                            idle_pids=[s.proc.pid for s in live.values()])
             for conns in args.conns:
-                tag = f"{prefix}{conns}"
-                result = run_wrk(args, server.url, script, conns, seconds, tag, extra,
-                                 os.path.join(raw_dir, f"{name}-{op}-c{conns}.txt"),
-                                 server.proc.pid)
-                if server.proc.poll() is not None:
-                    result["problems"].append(f"server exited ({server.proc.returncode})")
-                elif written_keys(op, tag) and result.get("requests"):
-                    settle(server.proc.pid, args.settle_limit)
-                    ok, detail = verify_keys(server.url, written_keys(op, tag))
-                    if not ok:
-                        result["problems"].append(f"written keys not readable: {detail}")
-                out["runs"][f"{op}/{conns}"] = result
-                log(f"{name}: {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} req/s  "
-                    f"p50 {fmt_us(result.get('p50_us'))}  p99 {fmt_us(result.get('p99_us'))}"
-                    f"  cpu srv/wrk/irq/other {fmt_cpu(result)}"
-                    + ("  INVALID: " + "; ".join(result["problems"]) if result["problems"]
-                       else ""))
-                if server.proc.poll() is not None:
-                    out["skipped"] = f"server exited during {op} c={conns}"
-                    return out
+                for name, server in list(live.items()):
+                    tag = f"{prefix}{conns}"
+                    seconds = args.moto_duration if name == "moto" else args.duration
+                    result = run_wrk(args, server.url, script, conns, seconds, tag, extra,
+                                     os.path.join(raw_dir, f"{name}-{op}-c{conns}.txt"),
+                                     server.proc.pid,
+                                     idle_pids=[s.proc.pid for s in live.values()])
+                    if server.proc.poll() is not None:
+                        result["problems"].append(f"server exited ({server.proc.returncode})")
+                    elif written_keys(op, tag) and result.get("requests"):
+                        settle(server.proc.pid, args.settle_limit)
+                        ok, detail = verify_keys(server.url, written_keys(op, tag))
+                        if not ok:
+                            result["problems"].append(f"written keys not readable: {detail}")
+                    outs[name]["runs"][f"{op}/{conns}"] = result
+                    log(f"{name:<9} {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} req/s  "
+                        f"p50 {fmt_us(result.get('p50_us'))}  p99 {fmt_us(result.get('p99_us'))}"
+                        f"  cpu srv/wrk/irq/other {fmt_cpu(result)}"
+                        + ("  INVALID: " + "; ".join(result["problems"]) if result["problems"]
+                           else ""))
+                    if server.proc.poll() is not None:
+                        outs[name]["skipped"] = f"server exited during {op} c={conns}"
+                        stop_server(live.pop(name))
     finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
-    return out
+        for server in live.values():
+            stop_server(server)
 
 
 def wrk_ceiling(args, raw_dir, info):
@@ -829,9 +859,7 @@ def main():
     info = {}
     interrupted = None
     try:
-        for name in SERVERS:
-            if name in args.servers:
-                results["servers"][name] = bench_server(name, args, raw_dir, info)
+        bench_servers(args, raw_dir, info, results["servers"])
         if not args.no_ceilings:
             results["wrk_ceiling"] = wrk_ceiling(args, raw_dir, info)
             results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
