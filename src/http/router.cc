@@ -25,6 +25,12 @@ bool IsJsonContentType(std::string_view content_type) {
          EqualsIgnoreCase(media, "application/json");
 }
 
+bool IsCborContentType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  return EqualsIgnoreCase(media, kCborContentType);
+}
+
 Router::Router(std::span<services::JsonService* const> services, RestHandler* rest)
     : services_(services.begin(), services.end()), rest_(rest) {}
 
@@ -46,7 +52,10 @@ Route Router::Resolve(std::string_view method, std::string_view path,
     services::JsonService* service =
         dot == std::string_view::npos ? nullptr : FindService(target->substr(0, dot));
     if (service == nullptr) return {RouteKind::kUnknownOperation};
-    if (!IsJsonContentType(content_type)) return {RouteKind::kUnsupportedMediaType, service};
+    if (!IsJsonContentType(content_type) &&
+        !(service->cbor_hints() != nullptr && IsCborContentType(content_type))) {
+      return {RouteKind::kUnsupportedMediaType, service};
+    }
     std::string_view operation = target->substr(dot + 1);
     if (method != "POST" || !service->HasOperation(operation)) {
       return {RouteKind::kUnknownOperation, service};

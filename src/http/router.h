@@ -32,6 +32,9 @@ struct Route {
 // application/x-amz-json-1.1 and application/json, with optional parameters. An absent
 // Content-Type (empty) is accepted too.
 bool IsJsonContentType(std::string_view content_type);
+// application/x-amz-cbor-1.1, accepted by services with JsonService::cbor_hints().
+inline constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
+bool IsCborContentType(std::string_view content_type);
 
 // Maps requests to services. Immutable after construction, so thread-safe.
 class Router {

@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/kinesis/kinesis_service.h"
 
 namespace salespipe::server {
 
@@ -24,12 +25,16 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   app->catalog_ = std::make_unique<table::Catalog>(*app->db_);
   RETURN_IF_ERROR(app->catalog_->Load());
   app->table_store_ = std::make_unique<table::TableStore>(*app->db_, *app->catalog_, app->clock_);
+  app->shard_log_ = std::make_unique<log::ShardLog>(*app->db_, app->clock_);
+  RETURN_IF_ERROR(app->shard_log_->Open());
   app->ttl_sweeper_ = std::make_unique<table::TtlSweeper>(*app->catalog_, *app->table_store_,
                                                           options.ttl_sweep_interval);
 
   // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
   app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
       *app->catalog_, *app->table_store_, app->clock_));
+  app->RegisterJsonService(
+      std::make_unique<services::kinesis::KinesisService>(*app->shard_log_, app->clock_));
 
   return app;
 }
@@ -43,6 +48,7 @@ App::~App() {
 Status App::Start() {
   if (started_) return Status::Ok();
   ttl_sweeper_->Start();
+  shard_log_->Start();
   started_ = true;
   return Status::Ok();
 }
@@ -50,6 +56,7 @@ Status App::Start() {
 void App::Stop() {
   if (!started_) return;
   ttl_sweeper_->Stop();
+  shard_log_->Stop();
   started_ = false;
 }
 
@@ -66,6 +73,7 @@ Status App::Close() {
   json_services_.clear();
   ttl_sweeper_.reset();
   table_store_.reset();
+  shard_log_.reset();
   catalog_.reset();
   if (db_ == nullptr) return Status::Ok();
   Status status = db_->Flush();

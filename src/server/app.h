@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "http/rest_handler.h"
 #include "kv/db.h"
+#include "log/shard_log.h"
 #include "services/service.h"
 #include "table/catalog.h"
 #include "table/table_store.h"
@@ -71,6 +72,8 @@ class App {
   std::unique_ptr<table::Catalog> catalog_;
   std::unique_ptr<table::TableStore> table_store_;
   std::unique_ptr<table::TtlSweeper> ttl_sweeper_;
+  // Change capture: DynamoDB Streams and the table-to-Kinesis connector.
+  std::unique_ptr<log::ShardLog> shard_log_;
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   bool started_ = false;
   bool closed_ = false;

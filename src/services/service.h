@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "services/cbor.h"
 
 namespace salespipe::services {
 
@@ -32,6 +33,9 @@ class JsonService {
   virtual std::string_view error_namespace() const = 0;
   // Whether responses carry x-amz-crc32 (DynamoDB and Streams).
   virtual bool wants_crc32() const { return false; }
+  // How to convert this service's JSON to and from CBOR (application/x-amz-cbor-1.1), or
+  // null if it does not accept CBOR. The edge converts; Handle always sees JSON.
+  virtual const CborHints* cbor_hints() const { return nullptr; }
 
   // Whether `operation` is one this service answers (else UnknownOperationException).
   virtual bool HasOperation(std::string_view operation) const = 0;

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "kv/db.h"
+#include "log/shard_log.h"
+#include "services/json.h"
+#include "services/service.h"
+
+namespace salespipe::services::kinesis {
+
+// Kinesis Data Streams' wire API (json 1.1, target Kinesis_20131202; CBOR bodies are converted
+// at the edge, see services/cbor.h) over the log engine. Streams live in the ShardLog under
+// the name "kinesis/<account>/<region>/<StreamName>"; tags, mode and consumers live in the
+// stream's attribute blob (JSON). Differences from AWS: docs/compat/kinesis.md.
+// Thread-safe.
+class KinesisService final : public JsonService {
+ public:
+  // `log` and `clock` must outlive this object.
+  KinesisService(log::ShardLog& log, const Clock& clock);
+
+  std::string_view target_prefix() const override { return "Kinesis_20131202"; }
+  std::string_view service_name() const override { return "kinesis"; }
+  std::string_view content_type() const override { return "application/x-amz-json-1.1"; }
+  std::string_view error_namespace() const override { return ""; }
+  const CborHints* cbor_hints() const override { return &cbor_hints_; }
+  bool HasOperation(std::string_view operation) const override;
+  Result<std::string> Handle(std::string_view operation, std::string_view body,
+                             const RequestContext& context) override;
+
+  // The log stream name of Kinesis stream `name` (for connectors that write to Kinesis).
+  static std::string LogName(std::string_view account, std::string_view region,
+                             std::string_view name);
+  // Kinesis's 56-digit text of `sequence` in `shard`, and back.
+  static std::string FormatSequenceNumber(log::ShardId shard, log::SequenceNumber sequence);
+  // Errors: kInvalidArgument if `text` is not a Kinesis sequence number.
+  static Result<std::pair<log::ShardId, log::SequenceNumber>> ParseSequenceNumber(
+      std::string_view text);
+  static std::string FormatShardId(uint32_t index);
+
+ private:
+  using Handler = Result<std::string> (KinesisService::*)(const JsonValue& request,
+                                                          const RequestContext& context);
+
+  Result<std::string> CreateStream(const JsonValue& request, const RequestContext& context);
+  Result<std::string> DeleteStream(const JsonValue& request, const RequestContext& context);
+  Result<std::string> DescribeStream(const JsonValue& request, const RequestContext& context);
+  Result<std::string> DescribeStreamSummary(const JsonValue& request,
+                                            const RequestContext& context);
+  Result<std::string> ListStreams(const JsonValue& request, const RequestContext& context);
+  Result<std::string> ListShards(const JsonValue& request, const RequestContext& context);
+  Result<std::string> PutRecord(const JsonValue& request, const RequestContext& context);
+  Result<std::string> PutRecords(const JsonValue& request, const RequestContext& context);
+  Result<std::string> GetShardIterator(const JsonValue& request, const RequestContext& context);
+  Result<std::string> GetRecords(const JsonValue& request, const RequestContext& context);
+  Result<std::string> IncreaseStreamRetentionPeriod(const JsonValue& request,
+                                                    const RequestContext& context);
+  Result<std::string> DecreaseStreamRetentionPeriod(const JsonValue& request,
+                                                    const RequestContext& context);
+  Result<std::string> UpdateShardCount(const JsonValue& request, const RequestContext& context);
+  Result<std::string> SplitShard(const JsonValue& request, const RequestContext& context);
+  Result<std::string> MergeShards(const JsonValue& request, const RequestContext& context);
+  Result<std::string> AddTagsToStream(const JsonValue& request, const RequestContext& context);
+  Result<std::string> RemoveTagsFromStream(const JsonValue& request,
+                                           const RequestContext& context);
+  Result<std::string> ListTagsForStream(const JsonValue& request, const RequestContext& context);
+  Result<std::string> TagResource(const JsonValue& request, const RequestContext& context);
+  Result<std::string> UntagResource(const JsonValue& request, const RequestContext& context);
+  Result<std::string> ListTagsForResource(const JsonValue& request,
+                                          const RequestContext& context);
+  Result<std::string> RegisterStreamConsumer(const JsonValue& request,
+                                             const RequestContext& context);
+  Result<std::string> DescribeStreamConsumer(const JsonValue& request,
+                                             const RequestContext& context);
+  Result<std::string> ListStreamConsumers(const JsonValue& request,
+                                          const RequestContext& context);
+  Result<std::string> DeregisterStreamConsumer(const JsonValue& request,
+                                               const RequestContext& context);
+  Result<std::string> DescribeLimits(const JsonValue& request, const RequestContext& context);
+
+  Result<std::string> ChangeRetention(const JsonValue& request, const RequestContext& context,
+                                      bool increase);
+  Result<std::string> ChangeTags(std::string_view name, std::string_view account,
+                                 std::string_view region, const JsonValue* add,
+                                 const JsonValue* remove);
+
+  // Set at construction.
+  log::ShardLog& log_;
+  const Clock& clock_;
+  std::map<std::string, Handler, std::less<>> handlers_;
+  const CborHints cbor_hints_{.blob_members = {"Data"}, .timestamp_suffixes = {"Timestamp"}};
+
+  // Serializes control-plane read-modify-writes of stream attributes and shards.
+  Mutex mu_;
+};
+
+}  // namespace salespipe::services::kinesis
