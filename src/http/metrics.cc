@@ -19,6 +19,8 @@ std::string_view CfLabel(kv::Cf cf) {
       return "index";
     case kv::Cf::kLog:
       return "log";
+    case kv::Cf::kObjects:
+      return "objects";
   }
   return "unknown";
 }

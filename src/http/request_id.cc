@@ -54,3 +54,18 @@ void NewRequestId(std::string* out) {
 }
 
 }  // namespace salespipe::http
+
+namespace salespipe::http {
+
+void ToS3RequestId(std::string* id) {
+  std::string out;
+  out.reserve(16);
+  for (char c : *id) {
+    if (c == '-') continue;
+    out.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c);
+    if (out.size() == 16) break;
+  }
+  *id = std::move(out);
+}
+
+}  // namespace salespipe::http

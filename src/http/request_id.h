@@ -9,4 +9,7 @@ namespace salespipe::http {
 // std::random_device avoids a system call or a lock per request. Thread-safe.
 void NewRequestId(std::string* out);
 
+// Rewrites a NewRequestId value into S3's form: 16 upper-case hex digits (spec 1.6).
+void ToS3RequestId(std::string* id);
+
 }  // namespace salespipe::http

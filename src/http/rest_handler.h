@@ -1,11 +1,14 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "http/sigv4.h"
 #include "services/service.h"
 
@@ -13,13 +16,35 @@
 // steps 3-6). Deliberately minimal until S3 lands; it may move next to JsonService then.
 namespace salespipe::http {
 
+// A request body the edge streamed to a file in RestHandler::spool_directory() instead of
+// memory (bodies sent chunked or larger than kMaxInMemoryRestBody). The bytes are the body as
+// sent (e.g. still aws-chunked). The edge removes the file when the request ends unless the
+// handler sets `taken` (it renamed the file away).
+struct SpooledBody {
+  std::string path;
+  uint64_t size = 0;
+  bool taken = false;
+};
+
+// REST bodies up to this size (with a Content-Length) are read into memory; larger or chunked
+// ones are spooled to disk when the handler has a spool directory.
+inline constexpr uint64_t kMaxInMemoryRestBody = 64u << 10;
+
 // One request as the edge read it. Views point into the request and live for the call.
 struct RestRequest {
   std::string_view method{};
   std::string_view path{};               // raw, still percent-encoded, without the query
   std::string_view query{};              // raw, without '?'
   std::vector<sigv4::Header> headers{};  // as sent
-  std::string_view body{};
+  std::string_view body{};               // empty when the body was spooled
+  SpooledBody* spooled_body = nullptr;   // the body on disk, or null
+};
+
+// A response body streamed from an open file: `length` bytes from `offset`.
+struct ResponseFile {
+  UniqueFd fd;
+  uint64_t offset = 0;
+  uint64_t length = 0;
 };
 
 struct RestResponse {
@@ -27,6 +52,11 @@ struct RestResponse {
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string body;
+  // When set, the body is streamed from this file instead of `body` (and for HEAD only its
+  // length is sent, as Content-Length).
+  std::optional<ResponseFile> file;
+  // For HEAD without a file: the Content-Length to announce (the GET body's length).
+  std::optional<uint64_t> head_content_length;
 };
 
 // A service speaking a REST protocol. Implementations are thread-safe: http/ calls Handle from
@@ -40,6 +70,12 @@ class RestHandler {
   virtual std::string_view service_name() const = 0;
   // Whether SigV4 canonicalizes the path as sent (S3) instead of encoding it again.
   virtual bool s3_canonical_path() const { return true; }
+
+  // A directory on the data file system where the edge may spool large request bodies (see
+  // SpooledBody); empty = keep bodies in memory under ServerOptions::max_body_bytes.
+  virtual std::string spool_directory() const { return {}; }
+  // The largest request body accepted when spooling (0 = ServerOptions::max_body_bytes).
+  virtual uint64_t max_spooled_body_bytes() const { return 0; }
 
   // Answers one request: a response, or an error Status for http/ to render.
   virtual Result<RestResponse> Handle(const RestRequest& request,

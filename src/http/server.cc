@@ -13,12 +13,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <limits>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/crypto.h"
 #include "common/logging.h"
@@ -66,6 +71,95 @@ std::string_view HttpDate() {
   }
   return {buffer, length};
 }
+
+// A request body written straight to a file descriptor as it arrives (spooled REST bodies).
+struct SpoolBody {
+  struct value_type {
+    int fd = -1;  // owned by the Connection
+    uint64_t size = 0;
+  };
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      size_t total = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
+           ++it) {
+        net::const_buffer buffer = *it;
+        const char* data = static_cast<const char*>(buffer.data());
+        size_t left = buffer.size();
+        while (left > 0) {
+          ssize_t n = ::write(body_.fd, data, left);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            ec = beast::error_code(errno, boost::system::system_category());
+            return total;
+          }
+          data += n;
+          left -= static_cast<size_t>(n);
+          total += static_cast<size_t>(n);
+          body_.size += static_cast<uint64_t>(n);
+        }
+      }
+      ec = {};
+      return total;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+// A response body read from `length` bytes at `offset` of a file, a buffer at a time.
+struct FileRangeBody {
+  struct value_type {
+    int fd = -1;  // owned by the Connection
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  static std::uint64_t size(const value_type& body) { return body.length; }
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& body)
+        : body_(body), position_(body.offset), left_(body.length) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      if (left_ == 0) {
+        ec = {};
+        return boost::none;
+      }
+      if (!buffer_) buffer_ = std::make_unique<char[]>(kBufferBytes);
+      size_t want = static_cast<size_t>(std::min<uint64_t>(left_, kBufferBytes));
+      ssize_t n;
+      do {
+        n = ::pread(body_.fd, buffer_.get(), want, static_cast<off_t>(position_));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        // The file shrank under us (it never should: objects are replaced, not rewritten).
+        ec = n < 0 ? beast::error_code(errno, boost::system::system_category())
+                   : beast::error_code(bhttp::error::partial_message);
+        return boost::none;
+      }
+      position_ += static_cast<uint64_t>(n);
+      left_ -= static_cast<uint64_t>(n);
+      ec = {};
+      return {{net::const_buffer(buffer_.get(), static_cast<size_t>(n)), left_ > 0}};
+    }
+
+   private:
+    static constexpr size_t kBufferBytes = 256u << 10;
+    const value_type& body_;
+    uint64_t position_;
+    uint64_t left_;
+    std::unique_ptr<char[]> buffer_;
+  };
+};
 
 // The JSON content type to answer with when no service is known: the client's family.
 std::string_view FallbackJsonContentType(std::string_view request_content_type) {
@@ -169,6 +263,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   using Parser = bhttp::request_parser<bhttp::string_body>;
+  using SpoolParser = bhttp::request_parser<SpoolBody>;
+
+  // The request header, from whichever parser holds it.
+  const bhttp::request_header<>& RequestHeader() const {
+    return spool_parser_ ? static_cast<const bhttp::request_header<>&>(spool_parser_->get())
+                         : static_cast<const bhttp::request_header<>&>(parser_->get());
+  }
+  bool HasRequest() const { return parser_.has_value() || spool_parser_.has_value(); }
+  bool BodyDone() const { return spool_parser_ ? spool_parser_->is_done() : parser_->is_done(); }
+  // Switches to spooling the body into a new file in `directory`. False if it cannot.
+  bool StartSpooling(const std::string& directory);
+  // Closes and removes the spool file unless the handler took it.
+  void EndSpooling();
 
   void ReadHeader();
   void OnHeader(beast::error_code ec);
@@ -201,7 +308,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::flat_buffer buffer_;  // reused for every request on the connection
   std::optional<Parser> parser_;
+  std::optional<SpoolParser> spool_parser_;  // replaces parser_ after the header when spooling
+  SpooledBody spooled_;                      // the spool file while spool_parser_ is set
+  UniqueFd spool_fd_;
   bhttp::response<bhttp::string_body> response_;
+  std::optional<ResponseFile> response_file_;  // streamed instead of response_'s body
+  std::optional<bhttp::response<FileRangeBody>> file_response_;
+  bool s3_ids_ = false;  // add x-amz-request-id / x-amz-id-2 (REST routes)
   services::RequestContext context_;  // reused: its strings keep their capacity
   std::string_view path_, query_, content_type_;
   Route route_{RouteKind::kNotImplemented};
@@ -348,6 +461,7 @@ void Connection::ReadHeader() {
     LingeringClose();
     return;
   }
+  EndSpooling();
   parser_.emplace();
   parser_->header_limit(server_.options_.max_header_bytes);
   // The size limit is applied after the header (OnHeader) so a too-large Content-Length gets
@@ -405,6 +519,8 @@ void Connection::OnHeader(beast::error_code ec) {
   std::optional<std::string_view> amz_target;
   if (target_header != request.end()) amz_target = View(target_header->value());
   route_ = server_.router_.Resolve(View(request.method_string()), path_, amz_target, content_type_);
+  s3_ids_ = route_.kind == RouteKind::kRest || route_.kind == RouteKind::kNotImplemented;
+  if (s3_ids_) ToS3RequestId(&context_.request_id);
 
   switch (route_.kind) {
     case RouteKind::kHealth:
@@ -437,9 +553,27 @@ void Connection::OnHeader(beast::error_code ec) {
   bool json_route = amz_target.has_value();
   services::JsonService* json_service = route_.service;
 
+  // REST bodies that are large or of unknown length go to a file, under the handler's limit.
+  uint64_t max_body = server_.options_.max_body_bytes;
+  const boost::optional<std::uint64_t> content_length = parser_->content_length();
+  if (route_.kind == RouteKind::kRest) {
+    RestHandler* rest = server_.router_.rest_handler();
+    std::string spool_directory = rest->spool_directory();
+    const auto& length = content_length;
+    if (!spool_directory.empty() && !parser_->is_done() &&
+        (!length || *length > kMaxInMemoryRestBody)) {
+      if (rest->max_spooled_body_bytes() != 0) max_body = rest->max_spooled_body_bytes();
+      if (!length || *length <= max_body) {
+        if (!StartSpooling(spool_directory)) {
+          SetInternalError();
+          RespondAndClose();
+          return;
+        }
+      }
+    }
+  }
   // Size limit from Content-Length, before reading any of the body.
-  const uint64_t max_body = server_.options_.max_body_bytes;
-  if (auto length = parser_->content_length(); length && *length > max_body) {
+  if (auto length = content_length; length && *length > max_body) {
     std::string message = "Request entity too large: " + std::to_string(*length) +
                           " bytes is over the limit of " + std::to_string(max_body) + " bytes.";
     if (json_route) {
@@ -450,13 +584,18 @@ void Connection::OnHeader(beast::error_code ec) {
     RespondAndClose();
     return;
   }
-  parser_->body_limit(max_body);  // enforced while reading a chunked body
+  if (spool_parser_) {
+    spool_parser_->body_limit(max_body);
+  } else {
+    parser_->body_limit(max_body);  // enforced while reading a chunked body
+  }
 
   in_flight_counted_ = true;
   if (server_.in_flight_.fetch_add(1) >= server_.options_.max_in_flight) over_capacity_ = true;
 
-  bool expects_continue = EqualsIgnoreCase(View(request[bhttp::field::expect]), "100-continue");
-  if (parser_->is_done()) {
+  bool expects_continue =
+      EqualsIgnoreCase(View(RequestHeader()[bhttp::field::expect]), "100-continue");
+  if (BodyDone()) {
     OnBody({});
     return;
   }
@@ -480,18 +619,52 @@ void Connection::OnHeader(beast::error_code ec) {
   ReadBody();
 }
 
+bool Connection::StartSpooling(const std::string& directory) {
+  std::string path = directory + "/spool-XXXXXX";
+  int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) {
+    SPDLOG_ERROR("[{}] cannot create a spool file in {}: {}", context_.request_id, directory,
+                 std::strerror(errno));
+    return false;
+  }
+  spool_fd_.Reset(fd);
+  spooled_ = SpooledBody{.path = std::move(path)};
+  spool_parser_.emplace(std::move(*parser_), SpoolBody::value_type{.fd = fd});
+  parser_.reset();
+  return true;
+}
+
+void Connection::EndSpooling() {
+  spool_parser_.reset();
+  if (!spool_fd_.valid()) return;
+  spool_fd_.Reset();
+  if (!spooled_.taken && ::unlink(spooled_.path.c_str()) != 0 && errno != ENOENT) {
+    SPDLOG_WARN("cannot remove spool file {}: {}", spooled_.path, std::strerror(errno));
+  }
+  spooled_ = {};
+}
+
 void Connection::ReadBody() {
   stream_.expires_after(server_.options_.io_timeout);
+  if (spool_parser_) {
+    bhttp::async_read(
+        stream_, buffer_, *spool_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+    return;
+  }
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
 void Connection::OnBody(beast::error_code ec) {
-  bool json_route = parser_->get().find("X-Amz-Target") != parser_->get().end();
+  bool json_route = RequestHeader().find("X-Amz-Target") != RequestHeader().end();
   if (ec == bhttp::error::body_limit) {
+    uint64_t limit = spool_parser_ && server_.router_.rest_handler()->max_spooled_body_bytes() != 0
+                         ? server_.router_.rest_handler()->max_spooled_body_bytes()
+                         : server_.options_.max_body_bytes;
     std::string message = "Request entity too large: the body is over the limit of " +
-                          std::to_string(server_.options_.max_body_bytes) + " bytes.";
+                          std::to_string(limit) + " bytes.";
     if (json_route) {
       SetJsonError(route_.service, 413, kRequestEntityTooLarge, message);
     } else {
@@ -526,7 +699,7 @@ void Connection::OnBody(beast::error_code ec) {
       SetXmlError(503, "SlowDown", "Please reduce your request rate.");
     }
     // The body was not read when the client waits for 100 Continue: close then.
-    if (!parser_->is_done()) close_after_response_ = true;
+    if (!BodyDone()) close_after_response_ = true;
     Write();
     return;
   }
@@ -549,7 +722,8 @@ void Connection::OnBody(beast::error_code ec) {
     case RouteKind::kNotImplemented:
       SetXmlError(501, "NotImplemented",
                   "salespipe does not implement this request yet: " +
-                      std::string(View(parser_->get().method_string())) + " " + std::string(path_));
+                      std::string(View(RequestHeader().method_string())) + " " +
+                      std::string(path_));
       Write();
       return;
     case RouteKind::kMetrics:
@@ -629,45 +803,31 @@ void Connection::ProcessJson() {
     return;
   }
 
-  // CBOR (Kinesis from the Java SDKs and the KCL): the service sees JSON; the answer, errors
-  // included, goes back as CBOR.
-  const services::CborHints* cbor =
-      IsCborContentType(content_type_) ? service->cbor_hints() : nullptr;
-  Result<std::string> result = cbor != nullptr ? services::CborToJson(body) : std::string();
+  Result<std::string> result = service->Handle(route_.operation, body, context_);
   if (result.ok()) {
-    result = service->Handle(route_.operation, cbor != nullptr ? *result : body, context_);
-  }
-  if (result.ok()) {
-    if (cbor != nullptr) result = services::JsonToCbor(*result, *cbor);
-  }
-  if (result.ok()) {
-    SetResponse(200, cbor != nullptr ? kCborContentType : service->content_type(),
-                std::move(result).value(), service->wants_crc32());
+    SetResponse(200, service->content_type(), std::move(result).value(), service->wants_crc32());
     return;
   }
   RenderedError error =
       RenderJsonError(result.status(), JsonErrorTableFor(service->target_prefix()),
                       service->error_namespace(), context_.request_id);
-  if (cbor != nullptr) {
-    auto encoded = services::JsonToCbor(error.body, *cbor);
-    if (encoded.ok()) {
-      SetResponse(error.http_status, kCborContentType, std::move(encoded).value(), false);
-      return;
-    }
-  }
   SetResponse(error.http_status, service->content_type(), std::move(error.body),
               service->wants_crc32());
 }
 
 void Connection::ProcessRest() {
   RestHandler* rest = server_.router_.rest_handler();
-  const auto& request = parser_->get();
+  const auto& request = RequestHeader();
   RestRequest rest_request{
       .method = View(request.method_string()),
       .path = path_,
       .query = query_,
-      .body = request.body(),
+      .body = spool_parser_ ? std::string_view() : std::string_view(parser_->get().body()),
   };
+  if (spool_parser_) {
+    spooled_.size = spool_parser_->get().body().size;
+    rest_request.spooled_body = &spooled_;
+  }
   for (const auto& field : request) {
     rest_request.headers.push_back({View(field.name_string()), View(field.value())});
   }
@@ -689,9 +849,16 @@ void Connection::ProcessRest() {
           Authenticate(auth, server_.options_.auth_mode, server_.deps_.credentials,
                        server_.clock_.Now(), &context_)) {
     AwsError aws = S3AuthError(error->failure);
+    std::string message = error->message;
+    if (error->failure == AuthFailure::kSignatureExpired && request[bhttp::field::authorization].empty() &&
+        sigv4::HasPresignedQuery(query_)) {
+      // An expired presigned URL is AccessDenied "Request has expired" (spec 1.7).
+      aws = {403, "AccessDenied"};
+      message = "Request has expired";
+    }
     SPDLOG_INFO("[{}] rejected {} request: {}: {}", context_.request_id, rest->service_name(),
-                aws.code, error->message);
-    SetXmlError(aws.http_status, aws.code, error->message);
+                aws.code, message);
+    SetXmlError(aws.http_status, aws.code, message);
     return;
   }
   Result<RestResponse> result = rest->Handle(rest_request, context_);
@@ -703,6 +870,11 @@ void Connection::ProcessRest() {
   RestResponse& response = result.value();
   SetResponse(response.http_status, response.content_type, std::move(response.body), false);
   for (auto& [name, value] : response.headers) response_.set(name, value);
+  if (response.file) {
+    response_file_ = std::move(response.file);
+  } else if (response.head_content_length && head_request_) {
+    response_file_ = ResponseFile{.length = *response.head_content_length};
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -758,10 +930,34 @@ void Connection::Write() {
                 beast::string_view(context_.request_id.data(), context_.request_id.size()));
   std::string_view date = HttpDate();
   response_.set(bhttp::field::date, beast::string_view(date.data(), date.size()));
+  if (s3_ids_) {
+    response_.set("x-amz-request-id",
+                  beast::string_view(context_.request_id.data(), context_.request_id.size()));
+    std::string host_id = Base64Encode(context_.request_id + context_.request_id);
+    response_.set("x-amz-id-2", beast::string_view(host_id.data(), host_id.size()));
+  }
   response_.keep_alive(request_keep_alive_ && !close_after_response_ && !server_.stopping_.load());
-  response_.prepare_payload();
-  // HEAD: the headers of the GET answer (Content-Length included), no body.
-  if (head_request_) response_.body().clear();
+  if (response_file_) {
+    // A streamed body: HEAD announces its length only; GET sends it from the file.
+    response_.content_length(response_file_->length);
+    if (!head_request_ && response_file_->length > 0) {
+      FileRangeBody::value_type body{.fd = response_file_->fd.get(),
+                                     .offset = response_file_->offset,
+                                     .length = response_file_->length};
+      file_response_.emplace(std::move(response_.base()), body);
+      stream_.expires_never();  // a large file may take longer than io_timeout
+      bhttp::async_write(stream_, *file_response_,
+                         [self = shared_from_this()](beast::error_code ec, size_t) {
+                           self->OnWrite(ec);
+                         });
+      return;
+    }
+    response_.body().clear();
+  } else {
+    response_.prepare_payload();
+    // HEAD: the headers of the GET answer (Content-Length included), no body.
+    if (head_request_) response_.body().clear();
+  }
   stream_.expires_after(server_.options_.io_timeout);
   bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
     self->OnWrite(ec);
@@ -769,11 +965,15 @@ void Connection::Write() {
 }
 
 void Connection::OnWrite(beast::error_code ec) {
-  int status = static_cast<int>(response_.result_int());
-  bool keep_alive = response_.keep_alive();
-  bool body_unread = parser_ && !parser_->is_done();
+  int status = static_cast<int>(file_response_ ? file_response_->result_int()
+                                               : response_.result_int());
+  bool keep_alive = file_response_ ? file_response_->keep_alive() : response_.keep_alive();
+  bool body_unread = HasRequest() && !BodyDone();
   FinishRequest(status);
   parser_.reset();  // frees the request body while the connection idles
+  EndSpooling();
+  file_response_.reset();
+  response_file_.reset();
   if (ec) {
     SPDLOG_DEBUG("[{}] writing the response failed: {}", context_.request_id, ec.message());
     beast::error_code ignored;
@@ -796,8 +996,8 @@ void Connection::FinishRequest(int http_status) {
   auto elapsed = std::chrono::steady_clock::now() - started_;
   if (http_status != 0 && operation_metrics_ != nullptr) {
     operation_metrics_->Record(http_status, elapsed);
-    if (spdlog::should_log(spdlog::level::debug) && parser_) {
-      const auto& request = parser_->get();
+    if (spdlog::should_log(spdlog::level::debug) && HasRequest()) {
+      const auto& request = RequestHeader();
       SPDLOG_DEBUG("[{}] {} {} {}.{} -> {} in {} us", context_.request_id,
                    View(request.method_string()), View(request.target()),
                    operation_metrics_->service(), operation_metrics_->operation(), http_status,

@@ -7,13 +7,18 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "http/auth.h"
 #include "http/rest_handler.h"
 #include "kv/db.h"
-#include "log/shard_log.h"
+#include "lake/lake.h"
 #include "services/service.h"
 #include "table/catalog.h"
 #include "table/table_store.h"
 #include "table/ttl_sweeper.h"
+
+namespace salespipe::services::s3 {
+class S3Service;
+}
 
 // The composition root: builds and owns every long-lived component (STYLE.md section 6).
 namespace salespipe::server {
@@ -23,6 +28,9 @@ struct AppOptions {
   kv::Durability durability = kv::Durability::kOs;
   // How often expired TTL items are swept (AWS: within days; here: seconds).
   std::chrono::milliseconds ttl_sweep_interval{std::chrono::seconds(5)};
+  // S3 checks aws-chunked chunk signatures itself in kVerify (the edge checks the request).
+  http::AuthMode auth_mode = http::AuthMode::kOff;
+  const http::CredentialStore* credentials = nullptr;  // must outlive the App
 };
 
 // Owns the database, the engines and the services, and hands the edge what it routes to.
@@ -50,8 +58,10 @@ class App {
   kv::Db& db() { return *db_; }
   // The JSON-protocol services, in registration order; owned by the App.
   std::vector<services::JsonService*> json_services() const;
-  // The REST (S3-style) handler, or null until S3 lands.
-  http::RestHandler* rest_handler() const { return nullptr; }
+  // The REST (S3) handler; owned by the App.
+  http::RestHandler* rest_handler() const;
+  // REQUIRES: not Close()d.
+  lake::Lake& lake() { return *lake_; }
 
  private:
   App() = default;
@@ -72,9 +82,9 @@ class App {
   std::unique_ptr<table::Catalog> catalog_;
   std::unique_ptr<table::TableStore> table_store_;
   std::unique_ptr<table::TtlSweeper> ttl_sweeper_;
-  // Change capture: DynamoDB Streams and the table-to-Kinesis connector.
-  std::unique_ptr<log::ShardLog> shard_log_;
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
+  std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
+  std::unique_ptr<services::s3::S3Service> s3_;
   bool started_ = false;
   bool closed_ = false;
 };

@@ -67,7 +67,9 @@ int Serve(const ServeFlags& flags, const sigset_t& stop_signals) {
       App::Open({.data_dir = flags.data_dir,
                  .durability = flags.durability == "sync" ? kv::Durability::kSync
                                                           : kv::Durability::kOs,
-                 .ttl_sweep_interval = std::chrono::milliseconds(flags.ttl_sweep_ms)});
+                 .ttl_sweep_interval = std::chrono::milliseconds(flags.ttl_sweep_ms),
+                 .auth_mode = auth_mode,
+                 .credentials = &credentials});
   if (!opened.ok()) {
     SPDLOG_CRITICAL("cannot open {}: {}", flags.data_dir, opened.status().ToString());
     return 1;
