@@ -367,14 +367,21 @@ def stop_server(server):
     shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
-def bench_servers(args, raw_dir, info, outs):
+def bench_servers(args, raw_dir, info, results):
     """Runs every operation x connection count against every server.
 
     All servers run at once (idle between their turns) and take turns run by run: salespipe,
     dynalite, moto at 1 connection, then at 8, ... So when others' work comes and goes on a
     shared machine, it disturbs the servers alike and the ratios stay fair. Before each run
-    every server must be idle (settle), so a backlog or a flush of one does not slow another."""
+    every server must be idle (settle), so a backlog or a flush of one does not slow another.
+    The wrk ceiling (trivial_http) takes its turn after the servers, and the RocksDB ceiling
+    runs right after the PutItem runs, for the same reason."""
+    outs = results["servers"]
+    ceiling = {"runs": {}, "skipped": None}
+    if not args.no_ceilings:
+        results["wrk_ceiling"] = ceiling
     live = {}
+    trivial = None
     try:
         for name in SERVERS:
             if name in args.servers:
@@ -386,6 +393,8 @@ def bench_servers(args, raw_dir, info, outs):
             if op not in args.ops:
                 continue
             extra = {"GetItem": [str(args.get_items)], "Query": [str(args.partitions)]}.get(op, [])
+            if not args.no_ceilings and not ceiling["skipped"]:
+                trivial, ceiling["skipped"] = start_trivial(args, raw_dir, info, op)
             if args.warmup > 0:
                 for name, server in live.items():
                     run_wrk(args, server.url, script, 8, args.warmup, prefix + "w", extra,
@@ -415,50 +424,55 @@ def bench_servers(args, raw_dir, info, outs):
                     if server.proc.poll() is not None:
                         outs[name]["skipped"] = f"server exited during {op} c={conns}"
                         stop_server(live.pop(name))
+                if trivial:
+                    result = run_wrk(args, trivial.url, script, conns, args.ceiling_duration,
+                                     f"{prefix}{conns}", extra,
+                                     os.path.join(raw_dir, f"ceiling-{op}-c{conns}.txt"),
+                                     trivial.proc.pid,
+                                     idle_pids=[s.proc.pid for s in live.values()])
+                    result["body_bytes"] = trivial.body_bytes
+                    ceiling["runs"][f"{op}/{conns}"] = result
+                    log(f"{'ceiling':<9} {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} "
+                        f"req/s  (wrk -> trivial_http)  cpu srv/wrk/irq/other {fmt_cpu(result)}")
+            if trivial:
+                trivial.stop()
+                trivial = None
+            if op == "PutItem" and not args.no_ceilings:
+                for server in live.values():
+                    settle(server.proc.pid, args.settle_limit)
+                results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
+        if "PutItem" not in args.ops and not args.no_ceilings:
+            results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
     finally:
+        if trivial:
+            trivial.stop()
         for server in live.values():
             stop_server(server)
 
 
-def wrk_ceiling(args, raw_dir, info):
-    """The same wrk scripts against trivial_http, which answers with bodies of the real size."""
-    out = {"runs": {}, "skipped": None}
+def start_trivial(args, raw_dir, info, op):
+    """trivial_http for the wrk ceiling of `op`, answering with a body as large as the real
+    response (measured by setup_tables.py on the first server); returns (Server, problem)."""
     if not os.access(args.trivial_http, os.X_OK):
-        out["skipped"] = f"{args.trivial_http} is not built"
-        return out
+        return None, f"{args.trivial_http} is not built"
     setup = info.get("setup") or {}
     body_bytes = {
         "PutItem": 2,
         "GetItem": setup.get("get_item_response_bytes", 420),
         "Query": setup.get("query_response_bytes", 40000),
         "BatchWriteItem": len('{"UnprocessedItems":{}}'),
-    }
-    for op, script, prefix in OPERATIONS:
-        if op not in args.ops:
-            continue
-        port = free_port()
-        argv = pin_prefix(args.server_cpus) + [
-            args.trivial_http, "--port", str(port), "--threads", str(args.trivial_threads),
-            "--body-bytes", str(body_bytes[op])]
-        server = Server("trivial_http", argv, os.path.join(raw_dir, f"trivial_http-{op}.log"))
-        try:
-            problem = server.start(port, ready_timeout=10, needs_dynamodb=False)
-            if problem:
-                out["skipped"] = f"trivial_http: {problem}"
-                return out
-            extra = {"GetItem": [str(args.get_items)], "Query": [str(args.partitions)]}.get(op, [])
-            for conns in args.conns:
-                result = run_wrk(args, server.url, script, conns, args.ceiling_duration,
-                                 f"{prefix}{conns}", extra,
-                                 os.path.join(raw_dir, f"ceiling-{op}-c{conns}.txt"),
-                                 server.proc.pid)
-                result["body_bytes"] = body_bytes[op]
-                out["runs"][f"{op}/{conns}"] = result
-                log(f"wrk ceiling: {op:<14} c={conns:<3} {result.get('rps', 0):>10.0f} req/s"
-                    f"  cpu srv/wrk/irq/other {fmt_cpu(result)}")
-        finally:
-            server.stop()
-    return out
+    }[op]
+    port = free_port()
+    argv = pin_prefix(args.server_cpus) + [
+        args.trivial_http, "--port", str(port), "--threads", str(args.trivial_threads),
+        "--body-bytes", str(body_bytes)]
+    server = Server("trivial_http", argv, os.path.join(raw_dir, f"trivial_http-{op}.log"))
+    server.body_bytes = body_bytes
+    problem = server.start(port, ready_timeout=10, needs_dynamodb=False)
+    if problem:
+        server.stop()
+        return None, f"trivial_http: {problem}"
+    return server, None
 
 
 def rocksdb_ceiling(args, raw_dir, info):
@@ -547,7 +561,8 @@ def build_report(results):
     m = results["machine"]
     w(f"- machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, {m['kernel']}; "
       f"load average before the run {m['load_before']}, after {m.get('load_after', '-')}")
-    w(f"- repo commit {results['versions'].get('salespipe_commit', '?')}; dynalite "
+    w(f"- salespipe {results['versions'].get('salespipe_binary', '?')}, repo at "
+      f"{results['versions'].get('salespipe_commit', '?')}; dynalite "
       f"{results['versions'].get('dynalite', '?')} (node {results['versions'].get('node', '?')}, "
       f"in memory); moto {results['versions'].get('moto', '?')}; "
       f"{results['versions'].get('wrk', 'wrk')}")
@@ -758,6 +773,11 @@ def versions(args):
                                             "HEAD"], "uncommitted"),
     }
     try:
+        built = datetime.datetime.fromtimestamp(os.path.getmtime(args.salespipe))
+        out["salespipe_binary"] = f"{args.salespipe} (built {built:%Y-%m-%d %H:%M})"
+    except OSError:
+        out["salespipe_binary"] = f"{args.salespipe} (missing)"
+    try:
         pkg = os.path.join(os.path.dirname(args.dynalite_cli), "package.json")
         out["dynalite"] = json.load(open(pkg))["version"]
     except (OSError, ValueError, KeyError):
@@ -859,10 +879,7 @@ def main():
     info = {}
     interrupted = None
     try:
-        bench_servers(args, raw_dir, info, results["servers"])
-        if not args.no_ceilings:
-            results["wrk_ceiling"] = wrk_ceiling(args, raw_dir, info)
-            results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
+        bench_servers(args, raw_dir, info, results)
     except KeyboardInterrupt as e:
         interrupted = str(e) or "interrupted"
         log(f"interrupted ({interrupted}); writing what was measured")
