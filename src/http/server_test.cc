@@ -408,6 +408,9 @@ TEST_F(ServerTest, OverInFlightLimitIs503) {
 
   dynamodb_.Release();
   EXPECT_EQ(blocked.Read().status, 200);
+  // The slot is released right after the response is written, which may be just after the
+  // client has read it: wait for that instead of racing it.
+  for (int i = 0; i < 1000000 && server_->in_flight() != 0; ++i) std::this_thread::yield();
   client.Send(JsonRequest("DynamoDB_20120810.Echo", "{}"));
   EXPECT_EQ(client.Read().status, 200);
 }
