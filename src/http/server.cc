@@ -803,14 +803,32 @@ void Connection::ProcessJson() {
     return;
   }
 
-  Result<std::string> result = service->Handle(route_.operation, body, context_);
+  // CBOR (Kinesis from the Java SDKs and the KCL): the service sees JSON; the answer, errors
+  // included, goes back as CBOR.
+  const services::CborHints* cbor =
+      IsCborContentType(content_type_) ? service->cbor_hints() : nullptr;
+  Result<std::string> result = cbor != nullptr ? services::CborToJson(body) : std::string();
   if (result.ok()) {
-    SetResponse(200, service->content_type(), std::move(result).value(), service->wants_crc32());
+    result = service->Handle(route_.operation, cbor != nullptr ? *result : body, context_);
+  }
+  if (result.ok()) {
+    if (cbor != nullptr) result = services::JsonToCbor(*result, *cbor);
+  }
+  if (result.ok()) {
+    SetResponse(200, cbor != nullptr ? kCborContentType : service->content_type(),
+                std::move(result).value(), service->wants_crc32());
     return;
   }
   RenderedError error =
       RenderJsonError(result.status(), JsonErrorTableFor(service->target_prefix()),
                       service->error_namespace(), context_.request_id);
+  if (cbor != nullptr) {
+    auto encoded = services::JsonToCbor(error.body, *cbor);
+    if (encoded.ok()) {
+      SetResponse(error.http_status, kCborContentType, std::move(encoded).value(), false);
+      return;
+    }
+  }
   SetResponse(error.http_status, service->content_type(), std::move(error.body),
               service->wants_crc32());
 }

@@ -30,6 +30,25 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
   return Status::Internal("storage error");
 }
 
+Batch::~Batch() { RunHooks(false); }
+
+Batch& Batch::operator=(Batch&& other) {
+  if (this == &other) return *this;
+  RunHooks(false);
+  db_ = other.db_;
+  batch_ = std::move(other.batch_);
+  hooks_ = std::move(other.hooks_);
+  other.hooks_.clear();
+  return *this;
+}
+
+void Batch::RunHooks(bool committed) {
+  // Taken out first so a hook that touches the batch cannot run twice.
+  std::vector<std::function<void(bool)>> hooks = std::move(hooks_);
+  hooks_.clear();
+  for (auto& hook : hooks) hook(committed);
+}
+
 void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
   batch_.Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
              rocksdb::Slice(value.data(), value.size()))
@@ -80,7 +99,9 @@ Db::~Db() {
 Status Db::Commit(Batch& batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = durability_ == Durability::kSync;
-  return FromRocksDb(db_->Write(write_options, &batch.batch_), "write");
+  Status status = FromRocksDb(db_->Write(write_options, &batch.batch_), "write");
+  batch.RunHooks(status.ok());
+  return status;
 }
 
 Result<std::optional<std::string>> Db::Get(Cf cf, std::string_view key) const {

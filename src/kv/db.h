@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,17 +35,32 @@ class Db;
 // An atomic group of writes. Not thread-safe; one owner at a time.
 class Batch {
  public:
+  Batch(Batch&&) = default;
+  // Runs this batch's pending OnCommit hooks with `false` first.
+  Batch& operator=(Batch&& other);
+  // Runs the pending OnCommit hooks with `false` if the batch was never committed.
+  ~Batch();
+
   void Put(Cf cf, std::string_view key, std::string_view value);
   void Delete(Cf cf, std::string_view key);
   void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
   size_t Count() const { return batch_.Count(); }
   size_t ByteSize() const { return batch_.GetDataSize(); }
 
+  // Registers `hook` to run exactly once: right after Db::Commit of this batch returns
+  // (`committed` = whether the write succeeded), or from the destructor with `false` if the
+  // batch is never committed. Hooks run in registration order on the committing thread, must
+  // not throw and must not commit batches themselves. Used by log/ to publish sequence numbers
+  // only once their records are durable (see log/shard_log.h).
+  void OnCommit(std::function<void(bool committed)> hook) { hooks_.push_back(std::move(hook)); }
+
  private:
   friend class Db;
   explicit Batch(Db& db) : db_(&db) {}
+  void RunHooks(bool committed);
   Db* db_;
   rocksdb::WriteBatch batch_;
+  std::vector<std::function<void(bool)>> hooks_;
 };
 
 // Forward iterator over one column family, bounded to [lower, upper).

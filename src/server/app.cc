@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/kinesis/kinesis_service.h"
 #include "services/s3/s3_service.h"
 
 namespace salespipe::server {
@@ -25,6 +26,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   app->catalog_ = std::make_unique<table::Catalog>(*app->db_);
   RETURN_IF_ERROR(app->catalog_->Load());
   app->table_store_ = std::make_unique<table::TableStore>(*app->db_, *app->catalog_, app->clock_);
+  app->shard_log_ = std::make_unique<log::ShardLog>(*app->db_, app->clock_);
+  RETURN_IF_ERROR(app->shard_log_->Open());
   app->ttl_sweeper_ = std::make_unique<table::TtlSweeper>(*app->catalog_, *app->table_store_,
                                                           options.ttl_sweep_interval);
 
@@ -37,6 +40,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
   app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
       *app->catalog_, *app->table_store_, app->clock_));
+  app->RegisterJsonService(
+      std::make_unique<services::kinesis::KinesisService>(*app->shard_log_, app->clock_));
 
   // Everything without X-Amz-Target goes to S3 (spec 1.1 rule 6).
   app->s3_ = std::make_unique<services::s3::S3Service>(
@@ -57,6 +62,7 @@ App::~App() {
 Status App::Start() {
   if (started_) return Status::Ok();
   ttl_sweeper_->Start();
+  shard_log_->Start();
   started_ = true;
   return Status::Ok();
 }
@@ -64,6 +70,7 @@ Status App::Start() {
 void App::Stop() {
   if (!started_) return;
   ttl_sweeper_->Stop();
+  shard_log_->Stop();
   started_ = false;
 }
 
@@ -82,6 +89,7 @@ Status App::Close() {
   lake_.reset();
   ttl_sweeper_.reset();
   table_store_.reset();
+  shard_log_.reset();
   catalog_.reset();
   if (db_ == nullptr) return Status::Ok();
   Status status = db_->Flush();

@@ -11,6 +11,7 @@
 #include "http/rest_handler.h"
 #include "kv/db.h"
 #include "lake/lake.h"
+#include "log/shard_log.h"
 #include "services/service.h"
 #include "table/catalog.h"
 #include "table/table_store.h"
@@ -82,6 +83,8 @@ class App {
   std::unique_ptr<table::Catalog> catalog_;
   std::unique_ptr<table::TableStore> table_store_;
   std::unique_ptr<table::TtlSweeper> ttl_sweeper_;
+  // Change capture: DynamoDB Streams and the table-to-Kinesis connector.
+  std::unique_ptr<log::ShardLog> shard_log_;
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
   std::unique_ptr<services::s3::S3Service> s3_;
