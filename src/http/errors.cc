@@ -62,6 +62,27 @@ AwsError DynamoDbError(ErrorCode code) {
   return {500, "InternalServerError"};
 }
 
+// DynamoDB Streams (spec 3.1): trimmed positions and expired iterators have their own codes.
+AwsError DynamoDbStreamsError(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kAlreadyExists:      return {400, "ValidationException"};
+    case ErrorCode::kOutOfRange:         return {400, "TrimmedDataAccessException"};
+    case ErrorCode::kDeadlineExceeded:   return {400, "ExpiredIteratorException"};
+    case ErrorCode::kNotFound:           return {400, "ResourceNotFoundException"};
+    case ErrorCode::kResourceExhausted:  return {400, "LimitExceededException"};
+    case ErrorCode::kAborted:
+    case ErrorCode::kUnavailable:        return {503, "ServiceUnavailable"};
+    case ErrorCode::kPermissionDenied:   return {400, "AccessDeniedException"};
+    case ErrorCode::kUnauthenticated:    return {400, "UnrecognizedClientException"};
+    case ErrorCode::kUnimplemented:      return {400, "UnknownOperationException"};
+    case ErrorCode::kOk:                 // not an error; never rendered
+    case ErrorCode::kInternal:           break;
+  }
+  return {500, "InternalServerError"};
+}
+
 AwsError DefaultJsonError(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:
@@ -126,9 +147,8 @@ AwsError S3AuthError(AuthFailure failure) {
 // clang-format on
 
 ErrorTable JsonErrorTableFor(std::string_view target_prefix) {
-  if (target_prefix == "DynamoDB_20120810" || target_prefix == "DynamoDBStreams_20120810") {
-    return &DynamoDbError;
-  }
+  if (target_prefix == "DynamoDB_20120810") return &DynamoDbError;
+  if (target_prefix == "DynamoDBStreams_20120810") return &DynamoDbStreamsError;
   return &DefaultJsonError;
 }
 

@@ -22,8 +22,10 @@ struct AwsError {
 // no `default:`, so a new ErrorCode does not compile until each table decides.
 using ErrorTable = AwsError (*)(ErrorCode code);
 
-// DynamoDB and DynamoDB Streams (spec 2.3).
+// DynamoDB (spec 2.3).
 AwsError DynamoDbError(ErrorCode code);
+// DynamoDB Streams (spec 3.1).
+AwsError DynamoDbStreamsError(ErrorCode code);
 // The other JSON services (Kinesis, Firehose, Glue, Athena) until each gets its own table;
 // their services set Status::aws_code() where the AWS name differs.
 AwsError DefaultJsonError(ErrorCode code);

@@ -21,7 +21,7 @@ static_assert(static_cast<int>(ErrorCode::kInternal) == 13,
               "a new ErrorCode: add it to kAllErrors and decide its AWS error in every table");
 
 TEST(ErrorTablesTest, EveryCodeMapsToAnAwsErrorInEveryTable) {
-  for (ErrorTable table : {&DynamoDbError, &DefaultJsonError, &S3Error}) {
+  for (ErrorTable table : {&DynamoDbError, &DynamoDbStreamsError, &DefaultJsonError, &S3Error}) {
     for (ErrorCode code : kAllErrors) {
       AwsError error = table(code);
       EXPECT_GE(error.http_status, 400) << ErrorCodeName(code);
@@ -44,8 +44,17 @@ TEST(ErrorTablesTest, DynamoDbTableMatchesAws) {
   EXPECT_EQ(DynamoDbError(ErrorCode::kInternal).http_status, 500);
   EXPECT_EQ(DynamoDbError(ErrorCode::kInternal).code, "InternalServerError");
   EXPECT_EQ(JsonErrorTableFor("DynamoDB_20120810"), &DynamoDbError);
-  EXPECT_EQ(JsonErrorTableFor("DynamoDBStreams_20120810"), &DynamoDbError);
+  EXPECT_EQ(JsonErrorTableFor("DynamoDBStreams_20120810"), &DynamoDbStreamsError);
   EXPECT_EQ(JsonErrorTableFor("Kinesis_20131202"), &DefaultJsonError);
+}
+
+TEST(ErrorTablesTest, DynamoDbStreamsTableMatchesAws) {
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kInvalidArgument).code, "ValidationException");
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kNotFound).code, "ResourceNotFoundException");
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kOutOfRange).code, "TrimmedDataAccessException");
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kDeadlineExceeded).code, "ExpiredIteratorException");
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kResourceExhausted).code, "LimitExceededException");
+  EXPECT_EQ(DynamoDbStreamsError(ErrorCode::kInternal).http_status, 500);
 }
 
 TEST(ErrorTablesTest, AuthErrorsMatchAws) {

@@ -5,8 +5,10 @@
 
 #include "common/logging.h"
 #include "services/dynamodb/dynamodb_service.h"
-#include "services/kinesis/kinesis_service.h"
 #include "services/s3/s3_service.h"
+#include "services/kinesis/kinesis_service.h"
+#include "services/dynamodb_streams/change_format.h"
+#include "services/dynamodb_streams/dynamodb_streams_service.h"
 
 namespace salespipe::server {
 
@@ -28,6 +30,14 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   app->table_store_ = std::make_unique<table::TableStore>(*app->db_, *app->catalog_, app->clock_);
   app->shard_log_ = std::make_unique<log::ShardLog>(*app->db_, app->clock_);
   RETURN_IF_ERROR(app->shard_log_->Open());
+  // Change records ride in each item write's batch (DynamoDB Streams and the internal change
+  // log of tables with Kinesis destinations).
+  app->change_formatter_ = std::make_unique<services::dynamodb_streams::ChangeFormatter>();
+  app->change_capture_ = std::make_unique<cdc::ChangeCapture>(*app->shard_log_, app->clock_,
+                                                               *app->change_formatter_);
+  app->table_store_->set_change_sink(app->change_capture_.get());
+  app->kinesis_connector_ = std::make_unique<cdc::KinesisConnector>(
+      *app->db_, *app->shard_log_, *app->catalog_, *app->change_capture_);
   app->ttl_sweeper_ = std::make_unique<table::TtlSweeper>(*app->catalog_, *app->table_store_,
                                                           options.ttl_sweep_interval);
 
@@ -38,8 +48,11 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                                                  *app->db_, app->clock_));
 
   // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
-  app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
+  auto* dynamodb = app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
       *app->catalog_, *app->table_store_, app->clock_));
+  dynamodb->set_change_capture(app->change_capture_.get(), app->kinesis_connector_.get());
+  app->RegisterJsonService(std::make_unique<services::dynamodb_streams::DynamoDbStreamsService>(
+      *app->catalog_, *app->change_capture_, app->clock_));
   app->RegisterJsonService(
       std::make_unique<services::kinesis::KinesisService>(*app->shard_log_, app->clock_));
 
@@ -63,6 +76,7 @@ Status App::Start() {
   if (started_) return Status::Ok();
   ttl_sweeper_->Start();
   shard_log_->Start();
+  kinesis_connector_->Start();
   started_ = true;
   return Status::Ok();
 }
@@ -70,6 +84,7 @@ Status App::Start() {
 void App::Stop() {
   if (!started_) return;
   ttl_sweeper_->Stop();
+  kinesis_connector_->Stop();
   shard_log_->Stop();
   started_ = false;
 }
@@ -87,8 +102,11 @@ Status App::Close() {
   json_services_.clear();
   s3_.reset();
   lake_.reset();
+  kinesis_connector_.reset();
   ttl_sweeper_.reset();
   table_store_.reset();
+  change_capture_.reset();
+  change_formatter_.reset();
   shard_log_.reset();
   catalog_.reset();
   if (db_ == nullptr) return Status::Ok();

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cdc/change_capture.h"
+#include "cdc/kinesis_connector.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "http/auth.h"
@@ -16,6 +18,10 @@
 #include "table/catalog.h"
 #include "table/table_store.h"
 #include "table/ttl_sweeper.h"
+
+namespace salespipe::services::dynamodb_streams {
+class ChangeFormatter;
+}
 
 namespace salespipe::services::s3 {
 class S3Service;
@@ -85,6 +91,9 @@ class App {
   std::unique_ptr<table::TtlSweeper> ttl_sweeper_;
   // Change capture: DynamoDB Streams and the table-to-Kinesis connector.
   std::unique_ptr<log::ShardLog> shard_log_;
+  std::unique_ptr<services::dynamodb_streams::ChangeFormatter> change_formatter_;
+  std::unique_ptr<cdc::ChangeCapture> change_capture_;
+  std::unique_ptr<cdc::KinesisConnector> kinesis_connector_;
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
   std::unique_ptr<services::s3::S3Service> s3_;

@@ -140,6 +140,18 @@ std::string Catalog::EncodeDef(const TableDef& def) {
   w.Bool(def.stream.enabled);
   WriteString(w, "stream_view", def.stream.view_type);
   WriteString(w, "stream_label", def.latest_stream_label);
+  w.Key("kinesis_destinations");
+  w.StartArray();
+  for (const auto& d : def.kinesis_destinations) {
+    w.StartObject();
+    WriteString(w, "arn", d.stream_arn);
+    w.Key("active");
+    w.Bool(d.active);
+    w.Key("micros");
+    w.Bool(d.microsecond_precision);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("ttl_enabled");
   w.Bool(def.ttl.enabled);
   WriteString(w, "ttl_attribute", def.ttl.attribute);
@@ -199,6 +211,14 @@ Result<TableDef> Catalog::DecodeDef(std::string_view bytes) {
   def.stream.enabled = ReadBool(doc, "stream_enabled");
   def.stream.view_type = ReadString(doc, "stream_view");
   def.latest_stream_label = ReadString(doc, "stream_label");
+  if (const auto* dests = Member(doc, "kinesis_destinations"); dests && dests->IsArray()) {
+    for (const auto& v : dests->GetArray()) {
+      def.kinesis_destinations.push_back(KinesisDestination{.stream_arn = ReadString(v, "arn"),
+                                                            .active = ReadBool(v, "active"),
+                                                            .microsecond_precision =
+                                                                ReadBool(v, "micros")});
+    }
+  }
   def.ttl.enabled = ReadBool(doc, "ttl_enabled");
   def.ttl.attribute = ReadString(doc, "ttl_attribute");
   if (const auto* tags = Member(doc, "tags"); tags && tags->IsObject()) {

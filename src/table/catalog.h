@@ -48,6 +48,13 @@ struct StreamSettings {
   std::string view_type;  // KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
 };
 
+// A Kinesis data stream the table publishes its changes to (EnableKinesisStreamingDestination).
+struct KinesisDestination {
+  std::string stream_arn;
+  bool active = true;                  // ACTIVE; false once disabled (DISABLED)
+  bool microsecond_precision = false;  // ApproximateCreationDateTimePrecision MICROSECOND
+};
+
 struct TtlSettings {
   bool enabled = false;
   std::string attribute;
@@ -69,6 +76,7 @@ struct TableDef {
   std::vector<IndexDef> indexes;  // GSIs and LSIs
   StreamSettings stream;
   std::string latest_stream_label;  // set when a stream was ever enabled
+  std::vector<KinesisDestination> kinesis_destinations;  // in enabling order
   TtlSettings ttl;
   std::map<std::string, std::string> tags;
   bool deletion_protection = false;
@@ -76,6 +84,12 @@ struct TableDef {
 
   std::string Arn() const;
   const IndexDef* FindIndex(std::string_view index_name) const;
+  bool HasActiveKinesisDestination() const {
+    for (const auto& d : kinesis_destinations) {
+      if (d.active) return true;
+    }
+    return false;
+  }
 };
 
 // Live counters of a table, kept in memory (recounted at start-up).

@@ -32,6 +32,12 @@ DynamoDbService::DynamoDbService(table::Catalog& catalog, table::TableStore& sto
       {"BatchWriteItem", &DynamoDbService::BatchWriteItem},
       {"TransactWriteItems", &DynamoDbService::TransactWriteItems},
       {"TransactGetItems", &DynamoDbService::TransactGetItems},
+      {"EnableKinesisStreamingDestination", &DynamoDbService::EnableKinesisStreamingDestination},
+      {"DisableKinesisStreamingDestination",
+       &DynamoDbService::DisableKinesisStreamingDestination},
+      {"DescribeKinesisStreamingDestination",
+       &DynamoDbService::DescribeKinesisStreamingDestination},
+      {"UpdateKinesisStreamingDestination", &DynamoDbService::UpdateKinesisStreamingDestination},
   };
 }
 

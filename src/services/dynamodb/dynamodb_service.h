@@ -13,6 +13,11 @@
 #include "table/catalog.h"
 #include "table/table_store.h"
 
+namespace salespipe::cdc {
+class ChangeCapture;
+class KinesisConnector;
+}  // namespace salespipe::cdc
+
 namespace salespipe::services::dynamodb {
 
 // DynamoDB's wire API (json 1.0, target DynamoDB_20120810) over table/: parses and
@@ -31,6 +36,13 @@ class DynamoDbService final : public JsonService {
   }
   bool wants_crc32() const override { return true; }
   bool HasOperation(std::string_view operation) const override;
+  // Wires change capture (streams lifecycle) and the Kinesis destination connector; both
+  // must outlive this object. Without them, stream settings are only stored and the Kinesis
+  // destination operations answer ValidationException.
+  void set_change_capture(cdc::ChangeCapture* capture, cdc::KinesisConnector* connector) {
+    capture_ = capture;
+    connector_ = connector;
+  }
   Result<std::string> Handle(std::string_view operation, std::string_view body,
                              const RequestContext& context) override;
 
@@ -56,6 +68,19 @@ class DynamoDbService final : public JsonService {
   Result<std::string> UpdateContinuousBackups(const JsonValue& request,
                                               const RequestContext& context);
 
+  // Kinesis Data Streams destinations (table_ops.cc).
+  Result<std::string> EnableKinesisStreamingDestination(const JsonValue& request,
+                                                        const RequestContext& context);
+  Result<std::string> DisableKinesisStreamingDestination(const JsonValue& request,
+                                                         const RequestContext& context);
+  Result<std::string> DescribeKinesisStreamingDestination(const JsonValue& request,
+                                                          const RequestContext& context);
+  Result<std::string> UpdateKinesisStreamingDestination(const JsonValue& request,
+                                                        const RequestContext& context);
+  // Enable and Disable: the same request, the same checks, one status change.
+  Result<std::string> SetKinesisDestination(const JsonValue& request,
+                                            const RequestContext& context, bool enable);
+
   // Single-item operations (item_ops.cc).
   Result<std::string> PutItem(const JsonValue& request, const RequestContext& context);
   Result<std::string> GetItem(const JsonValue& request, const RequestContext& context);
@@ -78,6 +103,10 @@ class DynamoDbService final : public JsonService {
   Result<std::shared_ptr<table::TableHandle>> FindTable(std::string_view name_or_arn,
                                                         const RequestContext& context,
                                                         bool describe_message = false) const;
+  // Reads, validates and finds the request's TableName (name or ARN), with Describe-style
+  // not-found messages. For the operations whose only input is the table.
+  Result<std::shared_ptr<table::TableHandle>> FindRequestTable(const JsonValue& request,
+                                                               const RequestContext& context) const;
   // Writes the TableDescription object of `table` (shared by Create/Describe/Update/Delete).
   void WriteTableDescription(JsonWriter& w, const table::TableHandle& table,
                              std::string_view status) const;
@@ -87,6 +116,8 @@ class DynamoDbService final : public JsonService {
   table::TableStore& store_;
   const Clock& clock_;
   std::map<std::string, Handler, std::less<>> handlers_;
+  cdc::ChangeCapture* capture_ = nullptr;        // optional
+  cdc::KinesisConnector* connector_ = nullptr;   // optional
 
   // TransactWriteItems idempotency: token -> (request hash, time, response), 10 minutes.
   struct TokenEntry {

@@ -1,0 +1,163 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/status.h"
+#include "kv/db.h"
+#include "log/shard_log.h"
+#include "table/attribute_value.h"
+#include "table/catalog.h"
+#include "table/table_store.h"
+
+// Change data capture: turns every item change of a table into log records, in the item's own
+// write batch, for DynamoDB Streams (one user-visible log stream per stream label) and for the
+// table's Kinesis destinations (one internal change log per table, read by KinesisConnector).
+namespace salespipe::cdc {
+
+// One item change as the table store reports it.
+struct Change {
+  const table::TableDef& table;
+  const std::optional<table::Item>& old_item;  // absent for an insert
+  const std::optional<table::Item>& new_item;  // absent for a removal
+  table::ChangeOrigin origin;
+  int64_t micros = 0;  // when the change was made (epoch microseconds)
+};
+
+// A JSON record with one value left out: the reader inserts it at `splice_at` (a sequence
+// number only known at append time, or a timestamp whose precision is chosen on delivery).
+struct SplicedRecord {
+  std::string json;
+  size_t splice_at = 0;
+};
+
+// Renders change records in AWS's wire formats (implemented by services/dynamodb_streams, so
+// that the engine never writes wire JSON itself). Implementations are thread-safe.
+class RecordFormatter {
+ public:
+  virtual ~RecordFormatter() = default;
+  // A DynamoDB Streams record (spec 3.3) for a stream of `view_type`; the SequenceNumber's
+  // quoted value goes at splice_at.
+  virtual SplicedRecord StreamRecord(const Change& change, std::string_view view_type) const = 0;
+  // A Kinesis Data Streams for DynamoDB record (spec 5); the ApproximateCreationDateTime
+  // number goes at splice_at.
+  virtual SplicedRecord DestinationRecord(const Change& change) const = 0;
+};
+
+// Stored record layout (the `data` of a log record):
+//   stream record       u32 splice_at (big-endian) | json
+//   destination record  u64 micros | u32 splice_at | json      (partition key: the log's own)
+std::string EncodeStreamRecord(const SplicedRecord& record);
+// The record JSON with `value` inserted. Errors: kInternal for a corrupt record.
+Result<std::string> DecodeStreamRecord(std::string_view data, std::string_view value);
+std::string EncodeDestinationRecord(const SplicedRecord& record, int64_t micros);
+// The Kinesis record JSON with ApproximateCreationDateTime in epoch milliseconds (or
+// microseconds). Errors: kInternal for a corrupt record.
+Result<std::string> DecodeDestinationRecord(std::string_view data, bool microseconds);
+
+// The partition key of an item's Kinesis records: 32 upper-case hex digits of the MD5 of the
+// item's encoded primary key, so every change of one item goes to one shard.
+std::string DestinationPartitionKey(const table::TableDef& table, const table::Item& item);
+
+// What DynamoDB Streams shows of one stream (kept as the log stream's attributes).
+struct StreamMeta {
+  std::string account_id;
+  std::string region;
+  std::string table_name;
+  uint64_t table_id = 0;
+  std::string label;
+  std::string view_type;
+  bool enabled = true;
+  int64_t created_millis = 0;
+  int64_t disabled_millis = 0;  // when it was disabled (0 while enabled)
+  table::KeySchema keys;
+
+  std::string Arn() const;
+};
+
+struct StreamView {
+  StreamMeta meta;
+  log::StreamInfo info;
+};
+
+// The ChangeSink behind TableStore, plus the lifecycle of streams and of the internal change
+// logs. Thread-safe.
+//
+// Log stream names (log::ShardLog namespace):
+//   "ddbstream/<account>/<region>/<table>/<label>"  one per DynamoDB stream label, one shard
+//                                                   (never rolled; closed when disabled)
+//   "cdc/<table_id as 20 digits>"                   the table's internal change log for its
+//                                                   Kinesis destinations, one shard
+class ChangeCapture final : public table::ChangeSink {
+ public:
+  // How long a disabled stream stays readable (AWS: 24 hours).
+  static constexpr int64_t kDisabledRetentionMillis = 24LL * 3600 * 1000;
+
+  // All references must outlive this object.
+  ChangeCapture(log::ShardLog& log, const Clock& clock, const RecordFormatter& formatter);
+
+  // table::ChangeSink: appends the stream record (stream enabled) and the destination record
+  // (an active Kinesis destination) to `batch`. Errors: those of log::ShardLog::Append.
+  Status Append(kv::Batch& batch, const table::TableDef& table,
+                const std::optional<table::Item>& old_item,
+                const std::optional<table::Item>& new_item, table::ChangeOrigin origin) override;
+
+  // Brings the streams of `table` in line with its definition: creates the stream of
+  // latest_stream_label while enabled, and closes every other open stream of the table
+  // (a disabled stream's shard is closed and its status DISABLED). Call after every change of
+  // the definition, with the table's op_mu() held exclusively. Errors: kInternal.
+  Status SyncStreams(const table::TableDef& table);
+  // Closes every stream of a deleted table (they stay readable as DISABLED).
+  Status TableDeleted(const table::TableDef& table);
+
+  // Streams of one account and region (enabled, and disabled ones still retained), ordered by
+  // table name then label. Disabled streams past retention are deleted on the way.
+  std::vector<StreamView> ListStreams(std::string_view account, std::string_view region);
+  // Errors: kNotFound (unknown or past retention).
+  Result<StreamView> GetStream(std::string_view account, std::string_view region,
+                               std::string_view table_name, std::string_view label);
+  // The stream a log shard belongs to, if it is a DynamoDB stream. Errors: kNotFound.
+  Result<StreamView> GetStreamById(log::StreamId id) const;
+
+  // The table's internal change log shard, created if needed. Errors: kInternal.
+  Result<log::ShardId> EnsureChangeLog(const table::TableDef& table);
+  // The table's internal change log shard, if it exists.
+  std::optional<log::ShardId> FindChangeLog(uint64_t table_id) const;
+  // Whether `stream` is an internal change log (for wake-ups).
+  bool IsChangeLog(log::StreamId stream) const;
+
+  log::ShardLog& log() { return log_; }
+
+ private:
+  static std::string StreamName(std::string_view account, std::string_view region,
+                                std::string_view table, std::string_view label);
+  static std::string ChangeLogName(uint64_t table_id);
+  Result<log::ShardId> StreamShardFor(const table::TableDef& table);
+  Status CloseStream(const StreamView& view);
+  Result<StreamView> ToView(log::StreamInfo info) const;
+
+  // Set at construction.
+  log::ShardLog& log_;
+  const Clock& clock_;
+  const RecordFormatter& formatter_;
+
+  mutable SharedMutex mu_;
+  // table_id -> (label, open shard) of its enabled stream.
+  std::map<uint64_t, std::pair<std::string, log::ShardId>> stream_shards_ GUARDED_BY(mu_);
+  // table_id -> its internal change log shard.
+  mutable std::map<uint64_t, log::ShardId> change_logs_ GUARDED_BY(mu_);
+  mutable std::set<uint64_t> change_log_streams_ GUARDED_BY(mu_);  // their log stream ids
+};
+
+// JSON of StreamMeta (the log stream's attributes). Persisted: members are only added.
+std::string EncodeStreamMeta(const StreamMeta& meta);
+Result<StreamMeta> DecodeStreamMeta(std::string_view json);
+
+}  // namespace salespipe::cdc

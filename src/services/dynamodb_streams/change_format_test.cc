@@ -1,0 +1,141 @@
+#include "services/dynamodb_streams/change_format.h"
+
+#include <rapidjson/document.h>
+
+#include "common/test_util.h"
+#include "services/dynamodb_streams/dynamodb_streams_service.h"
+
+namespace salespipe::services::dynamodb_streams {
+namespace {
+
+using table::AttributeValue;
+using table::ChangeOrigin;
+using table::Item;
+
+table::TableDef Orders() {
+  table::TableDef def;
+  def.account_id = "000000000000";
+  def.region = "eu-west-1";
+  def.name = "orders";
+  def.table_id = 7;
+  def.keys.hash = {.name = "id", .type = table::AttributeType::kString};
+  return def;
+}
+
+rapidjson::Document Render(const cdc::SplicedRecord& record, std::string_view value) {
+  std::string json = record.json;
+  json.insert(record.splice_at, value);
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  EXPECT_FALSE(doc.HasParseError()) << json;
+  return doc;
+}
+
+const Item kOld = {{"id", AttributeValue::String("o1")}, {"amount", AttributeValue::Number("1")}};
+const Item kNew = {{"id", AttributeValue::String("o1")}, {"amount", AttributeValue::Number("2")}};
+
+TEST(ChangeFormatTest, ViewTypesChooseImages) {
+  const auto def = Orders();
+  ChangeFormatter f;
+  const std::optional<Item> old_item = kOld, new_item = kNew, none;
+  cdc::Change modify{.table = def, .old_item = old_item, .new_item = new_item,
+                     .origin = ChangeOrigin::kUser, .micros = 1714566897123456};
+  struct Case {
+    const char* view;
+    bool has_new, has_old;
+  };
+  for (const Case& c : {Case{"KEYS_ONLY", false, false}, Case{"NEW_IMAGE", true, false},
+                        Case{"OLD_IMAGE", false, true}, Case{"NEW_AND_OLD_IMAGES", true, true}}) {
+    auto doc = Render(f.StreamRecord(modify, c.view), "400000000000000000001");
+    const auto& ddb = doc["dynamodb"];
+    EXPECT_STREQ(doc["eventName"].GetString(), "MODIFY");
+    EXPECT_STREQ(doc["eventVersion"].GetString(), "1.1");
+    EXPECT_STREQ(doc["eventSource"].GetString(), "aws:dynamodb");
+    EXPECT_STREQ(doc["awsRegion"].GetString(), "eu-west-1");
+    EXPECT_EQ(std::string(doc["eventID"].GetString()).size(), 32u);
+    EXPECT_STREQ(ddb["StreamViewType"].GetString(), c.view);
+    EXPECT_STREQ(ddb["SequenceNumber"].GetString(), "400000000000000000001");
+    EXPECT_EQ(ddb["ApproximateCreationDateTime"].GetInt64(), 1714566897);
+    EXPECT_STREQ(ddb["Keys"]["id"]["S"].GetString(), "o1");
+    EXPECT_EQ(ddb.HasMember("NewImage"), c.has_new) << c.view;
+    EXPECT_EQ(ddb.HasMember("OldImage"), c.has_old) << c.view;
+    // Keys: "id"(2) + "o1"(2) = 4; each image: 4 + "amount"(6) + number 1 = 11+.
+    size_t expected = 4 + (c.has_new ? table::ItemSizeBytes(kNew) : 0) +
+                      (c.has_old ? table::ItemSizeBytes(kOld) : 0);
+    EXPECT_EQ(ddb["SizeBytes"].GetUint64(), expected) << c.view;
+    EXPECT_FALSE(doc.HasMember("userIdentity"));
+  }
+  cdc::Change insert{.table = def, .old_item = none, .new_item = new_item,
+                     .origin = ChangeOrigin::kUser, .micros = 0};
+  auto doc = Render(f.StreamRecord(insert, "OLD_IMAGE"), "400000000000000000002");
+  EXPECT_STREQ(doc["eventName"].GetString(), "INSERT");
+  EXPECT_FALSE(doc["dynamodb"].HasMember("OldImage"));
+  EXPECT_FALSE(doc["dynamodb"].HasMember("NewImage"));
+}
+
+TEST(ChangeFormatTest, TtlRemovalCarriesServiceIdentity) {
+  const auto def = Orders();
+  ChangeFormatter f;
+  const std::optional<Item> old_item = kOld, none;
+  cdc::Change ttl{.table = def, .old_item = old_item, .new_item = none,
+                  .origin = ChangeOrigin::kTtl, .micros = 5'000'000};
+  auto doc = Render(f.StreamRecord(ttl, "NEW_AND_OLD_IMAGES"), "400000000000000000003");
+  EXPECT_STREQ(doc["eventName"].GetString(), "REMOVE");
+  EXPECT_STREQ(doc["userIdentity"]["Type"].GetString(), "Service");
+  EXPECT_STREQ(doc["userIdentity"]["PrincipalId"].GetString(), "dynamodb.amazonaws.com");
+  EXPECT_TRUE(doc["dynamodb"].HasMember("OldImage"));
+
+  auto kinesis = Render(f.DestinationRecord(ttl), "5000");
+  EXPECT_STREQ(kinesis["userIdentity"]["type"].GetString(), "Service");
+  EXPECT_STREQ(kinesis["userIdentity"]["principalId"].GetString(), "dynamodb.amazonaws.com");
+}
+
+TEST(ChangeFormatTest, DestinationRecordHasBothImagesAndMillis) {
+  const auto def = Orders();
+  ChangeFormatter f;
+  const std::optional<Item> old_item = kOld, new_item = kNew;
+  cdc::Change modify{.table = def, .old_item = old_item, .new_item = new_item,
+                     .origin = ChangeOrigin::kUser, .micros = 1714566897123456};
+  std::string data = cdc::EncodeDestinationRecord(f.DestinationRecord(modify), modify.micros);
+  ASSERT_OK_AND_ASSIGN(std::string millis, cdc::DecodeDestinationRecord(data, false));
+  rapidjson::Document doc;
+  doc.Parse(millis.data(), millis.size());
+  ASSERT_FALSE(doc.HasParseError()) << millis;
+  EXPECT_EQ(doc["dynamodb"]["ApproximateCreationDateTime"].GetInt64(), 1714566897123);
+  EXPECT_TRUE(doc["userIdentity"].IsNull());
+  EXPECT_STREQ(doc["recordFormat"].GetString(), "application/json");
+  EXPECT_STREQ(doc["tableName"].GetString(), "orders");
+  EXPECT_STREQ(doc["eventSource"].GetString(), "aws:dynamodb");
+  EXPECT_EQ(std::string(doc["eventID"].GetString()).size(), 36u);
+  EXPECT_TRUE(doc["dynamodb"].HasMember("NewImage"));
+  EXPECT_TRUE(doc["dynamodb"].HasMember("OldImage"));
+  EXPECT_FALSE(doc["dynamodb"].HasMember("SequenceNumber"));
+  EXPECT_FALSE(doc["dynamodb"].HasMember("StreamViewType"));
+  ASSERT_OK_AND_ASSIGN(std::string micros, cdc::DecodeDestinationRecord(data, true));
+  EXPECT_NE(micros.find("\"ApproximateCreationDateTime\":1714566897123456,"), std::string::npos);
+}
+
+TEST(StreamIdentifiersTest, FormatsMatchBotocoreLengths) {
+  log::ShardInfo shard;
+  shard.id = {.stream = {3}, .index = 0};
+  shard.created_millis = 1714566896789;
+  std::string id = FormatShardId(shard);
+  EXPECT_EQ(id.size(), 37u);
+  EXPECT_TRUE(id.starts_with("shardId-00000001714566896789-")) << id;
+  std::string seq = FormatSequenceNumber({1714566896789ULL << 20});
+  EXPECT_EQ(seq.size(), 21u);
+  ASSERT_TRUE(ParseSequenceNumber(seq).has_value());
+  EXPECT_EQ(ParseSequenceNumber(seq)->value, 1714566896789ULL << 20);
+  EXPECT_FALSE(ParseSequenceNumber("14").has_value());
+  EXPECT_FALSE(ParseSequenceNumber("499999999999999999999").has_value());  // > 2^64
+  EXPECT_FALSE(ParseSequenceNumber("40000000000000000000x").has_value());
+  auto arn = ParseStreamArn("arn:aws:dynamodb:us-east-1:000000000000:table/Orders/stream/2024-05-01T12:34:56.789");
+  ASSERT_TRUE(arn.has_value());
+  EXPECT_EQ(arn->table_name, "Orders");
+  EXPECT_EQ(arn->label, "2024-05-01T12:34:56.789");
+  EXPECT_FALSE(ParseStreamArn("arn:aws:dynamodb:us-east-1:000000000000:table/Orders").has_value());
+  EXPECT_FALSE(ParseStreamArn("garbage").has_value());
+}
+
+}  // namespace
+}  // namespace salespipe::services::dynamodb_streams
