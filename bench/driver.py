@@ -111,8 +111,14 @@ def machine_busy_seconds():
     return c["tasks"] + c["irq"] + c["steal"]
 
 
+_quiet_waited = 0.0  # seconds spent in wait_for_quiet over the whole run
+QUIET_WAIT_TOTAL = 180  # so that --wait-quiet keeps the whole run within ~10 minutes
+
+
 def wait_for_quiet(budget):
     """Waits (at most `budget` seconds) until others use under 0.3 cores; returns the wait."""
+    global _quiet_waited
+    budget = min(budget, QUIET_WAIT_TOTAL - _quiet_waited)
     waited = 0.0
     while waited < budget:
         before = machine_busy_seconds()
@@ -120,6 +126,7 @@ def wait_for_quiet(budget):
         waited += 0.5
         if (machine_busy_seconds() - before) / 0.5 < 0.3:
             break
+    _quiet_waited += waited
     return waited
 
 
@@ -232,10 +239,10 @@ def pin_prefix(cpus):
 
 
 def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=None,
-            idle_pids=None):
+            idle_pids=None, timeout="10s"):
     threads = 1 if conns == 1 else min(conns, args.wrk_threads)
     argv = pin_prefix(args.wrk_cpus) + [
-        "wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", "10s",
+        "wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", timeout,
         "--latency", "-s", os.path.join(WRK_DIR, script), url + "/", "--", tag] + extra
     settled = 0.0
     for pid in idle_pids or ([server_pid] if server_pid else []):
@@ -245,7 +252,7 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     load_before = os.getloadavg()[0]
     busy_before = machine_cpu_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 90)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_after = machine_cpu_seconds()
     server_cpu_after = process_tree_cpu(server_pid) if server_pid else None
@@ -805,7 +812,7 @@ def parse_args():
                    help="trivial_http threads (default: 1 when pinned, else 2)")
     p.add_argument("--wait-quiet", type=float, default=0,
                    help="before each run, wait up to this many seconds for other processes to "
-                        "use under 0.3 cores (shared machines)")
+                        "use under 0.3 cores (shared machines); at most 180 s in all")
     p.add_argument("--settle-limit", type=float, default=30,
                    help="before each run, wait up to this many seconds for the server to finish "
                         "the previous run's backlog (it must go idle)")

@@ -10,12 +10,33 @@
 # Environment: BUILD_DIR (default ./build), SALESPIPE_BENCH_CACHE (default
 # ~/.cache/salespipe/bench). See bench/README.md.
 set -euo pipefail
+#
+#   bench/run.sh --suite kinesis [--quick] [kinesis_driver options]
+#   bench/run.sh --suite all [--quick]      (DynamoDB, then Kinesis; driver options not passed)
+#
+# The Kinesis suite (bench/kinesis_driver.py) installs the pinned kinesalite the same way.
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$BENCH_DIR")"
 export BUILD_DIR="${BUILD_DIR:-$REPO_DIR/build}"
 CACHE_DIR="${SALESPIPE_BENCH_CACHE:-$HOME/.cache/salespipe/bench}"
 DYNALITE_VERSION="4.0.0"
+KINESALITE_VERSION="3.3.3"
+
+suite="dynamodb"
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --suite) suite="$2"; shift 2 ;;
+    --suite=*) suite="${1#--suite=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case "$suite" in
+  dynamodb|kinesis|all) ;;
+  *) echo "bench/run.sh: --suite dynamodb|kinesis|all" >&2; exit 2 ;;
+esac
+set -- "${args[@]+"${args[@]}"}"
 
 note() { echo "bench/run.sh: $*" >&2; }
 
@@ -47,6 +68,23 @@ else
   skip_dynalite=1
 fi
 
+# kinesalite, pinned, in the same cache (Kinesis suite only).
+kinesalite_cli="$CACHE_DIR/node_modules/kinesalite/cli.js"
+if [[ "$suite" != "dynamodb" ]]; then
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    installed="$(node -p "require('$CACHE_DIR/node_modules/kinesalite/package.json').version" 2>/dev/null || true)"
+    if [[ "$installed" != "$KINESALITE_VERSION" ]]; then
+      note "installing kinesalite@$KINESALITE_VERSION into $CACHE_DIR"
+      mkdir -p "$CACHE_DIR"
+      npm install --prefix "$CACHE_DIR" --no-audit --no-fund --loglevel=error \
+        "kinesalite@$KINESALITE_VERSION" >&2
+    fi
+  else
+    note "node/npm missing: kinesalite is left out"
+    skip_kinesalite=1
+  fi
+fi
+
 # moto comes with python3 on the dev machines (it cannot be installed from here).
 if ! python3 -c "import moto, boto3" 2>/dev/null || ! command -v moto_server >/dev/null; then
   note "moto (python3 -m moto / moto_server) missing: moto is left out"
@@ -63,5 +101,22 @@ fi
 servers="salespipe"
 [[ -z "${skip_dynalite:-}" ]] && servers+=",dynalite"
 [[ -z "${skip_moto:-}" ]] && servers+=",moto"
+kservers="salespipe"
+[[ -z "${skip_kinesalite:-}" ]] && kservers+=",kinesalite"
+[[ -z "${skip_moto:-}" ]] && kservers+=",moto"
 # An explicit --servers from the caller comes later and wins.
-exec python3 "$BENCH_DIR/driver.py" --servers "$servers" "${extra_args[@]}" "$@"
+case "$suite" in
+  dynamodb)
+    exec python3 "$BENCH_DIR/driver.py" --servers "$servers" "${extra_args[@]}" "$@" ;;
+  kinesis)
+    exec python3 "$BENCH_DIR/kinesis_driver.py" --servers "$kservers" \
+      --kinesalite-cli "$kinesalite_cli" "$@" ;;
+  all)
+    quick=()
+    for a in "$@"; do [[ "$a" == "--quick" ]] && quick=(--quick); done
+    status=0
+    python3 "$BENCH_DIR/driver.py" --servers "$servers" "${extra_args[@]}" "${quick[@]+"${quick[@]}"}" || status=$?
+    python3 "$BENCH_DIR/kinesis_driver.py" --servers "$kservers" \
+      --kinesalite-cli "$kinesalite_cli" "${quick[@]+"${quick[@]}"}" || status=$?
+    exit "$status" ;;
+esac

@@ -58,15 +58,22 @@ function M.store(i) return string.format("store-%03d", i % 200) end
 
 -- Installs wrk's callbacks. make_body(n) returns the JSON body of this thread's n-th request
 -- (n counts from 0); tag and tid (this thread's id, from 1) are globals by then.
-function M.run(operation, make_body)
+-- opts (optional, used by the Kinesis scripts): headers (replace M.headers), target (the
+-- X-Amz-Target prefix, default "DynamoDB_20120810."), counters (names of numeric globals the
+-- threads keep, e.g. in a response() callback; done() adds them up over the threads and
+-- prints them in BENCHJSON).
+function M.run(operation, make_body, opts)
+  opts = opts or {}
   local headers = {}
-  for k, v in pairs(M.headers) do headers[k] = v end
-  headers["X-Amz-Target"] = "DynamoDB_20120810." .. operation
+  for k, v in pairs(opts.headers or M.headers) do headers[k] = v end
+  headers["X-Amz-Target"] = (opts.target or "DynamoDB_20120810.") .. operation
 
   local thread_count = 0
+  local threads = {}
   function setup(thread)
     thread_count = thread_count + 1
     thread:set("tid", thread_count)
+    threads[thread_count] = thread
   end
 
   local n = 0
@@ -91,14 +98,20 @@ function M.run(operation, make_body)
 
   function done(summary, latency, requests)
     local e = summary.errors
+    local extra = ""
+    for _, name in ipairs(opts.counters or {}) do
+      local total = 0
+      for _, thread in ipairs(threads) do total = total + (thread:get(name) or 0) end
+      extra = extra .. string.format(',"%s":%d', name, total)
+    end
     io.write(string.format(
       'BENCHJSON {"operation":"%s","requests":%d,"duration_us":%d,"bytes":%d,'
         .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,'
         .. '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,'
-        .. '"errors_timeout":%d}\n',
+        .. '"errors_timeout":%d%s}\n',
       operation, summary.requests, summary.duration, summary.bytes,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      latency.mean, e.connect, e.read, e.write, e.status, e.timeout))
+      latency.mean, e.connect, e.read, e.write, e.status, e.timeout, extra))
   end
 end
 
