@@ -130,25 +130,27 @@ def wait_for_quiet(budget):
     return waited
 
 
-def settle(pid, limit):
-    """Waits until a server is idle (under 0.1 cores for 0.25 s), at most `limit` seconds.
+def settle(pids, limit):
+    """Waits until every server in `pids` is idle (each under 0.1 cores for 0.2 s), at most
+    `limit` seconds; returns the time waited.
 
     When a run ends, wrk drops its connections but a slow server still works through the
     requests it had queued (moto at 64 connections of Query: seconds of backlog); RocksDB may be
-    flushing. The next run must not start on a busy server. Returns the time waited."""
+    flushing. The next run must not start while any server is busy."""
     waited = 0.0
     while waited < limit:
-        before = process_tree_cpu(pid)
-        time.sleep(0.25)
-        waited += 0.25
-        if process_tree_cpu(pid) - before < 0.025:
+        before = [process_tree_cpu(pid) for pid in pids]
+        time.sleep(0.2)
+        waited += 0.2
+        after = [process_tree_cpu(pid) for pid in pids]
+        if all(b - a < 0.02 for a, b in zip(before, after)):
             break
     return waited
 
 
-def raw_status(url, target, body="{}"):
+def raw_status(url, target, body="{}", timeout=5):
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         conn.request("POST", "/", body=body, headers={
             "Content-Type": "application/x-amz-json-1.0",
@@ -244,9 +246,8 @@ def run_wrk(args, url, script, conns, seconds, tag, extra, raw_path, server_pid=
     argv = pin_prefix(args.wrk_cpus) + [
         "wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s", "--timeout", timeout,
         "--latency", "-s", os.path.join(WRK_DIR, script), url + "/", "--", tag] + extra
-    settled = 0.0
-    for pid in idle_pids or ([server_pid] if server_pid else []):
-        settled = max(settled, settle(pid, args.settle_limit))
+    pids = idle_pids or ([server_pid] if server_pid else [])
+    settled = settle(pids, args.settle_limit) if pids else 0.0
     waited = wait_for_quiet(args.wait_quiet) if args.wait_quiet else 0.0
     server_cpu_before = process_tree_cpu(server_pid) if server_pid else None
     load_before = os.getloadavg()[0]
@@ -311,10 +312,21 @@ def setup_tables(url, args, raw_dir, name):
 
 
 def verify_keys(url, keys):
-    argv = [sys.executable, os.path.join(BENCH_DIR, "setup_tables.py"), "verify", "--endpoint",
-            url] + sum((["--key", k] for k in keys), [])
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()[-300:]
+    """Checks with consistent GetItems (sent as the wrk scripts send requests) that every key
+    exists in bench_sales; returns (ok, detail)."""
+    missing = []
+    for key in keys:
+        body = json.dumps({"TableName": "bench_sales", "Key": {"order_id": {"S": key}},
+                           "ConsistentRead": True})
+        try:
+            status, data = raw_status(url, "GetItem", body, timeout=60)
+        except OSError as e:
+            return False, f"GetItem {key}: {e}"
+        if status != 200:
+            return False, f"GetItem {key} answered {status}: {data[:200]!r}"
+        if "Item" not in json.loads(data or b"{}"):
+            missing.append(key)
+    return not missing, f"missing {missing}" if missing else f"{len(keys)} found"
 
 
 def written_keys(op, tag):
@@ -418,7 +430,7 @@ def bench_servers(args, raw_dir, info, results):
                     if server.proc.poll() is not None:
                         result["problems"].append(f"server exited ({server.proc.returncode})")
                     elif written_keys(op, tag) and result.get("requests"):
-                        settle(server.proc.pid, args.settle_limit)
+                        settle([server.proc.pid], args.settle_limit)
                         ok, detail = verify_keys(server.url, written_keys(op, tag))
                         if not ok:
                             result["problems"].append(f"written keys not readable: {detail}")
@@ -445,8 +457,7 @@ def bench_servers(args, raw_dir, info, results):
                 trivial.stop()
                 trivial = None
             if op == "PutItem" and not args.no_ceilings:
-                for server in live.values():
-                    settle(server.proc.pid, args.settle_limit)
+                settle([s.proc.pid for s in live.values()], args.settle_limit)
                 results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
         if "PutItem" not in args.ops and not args.no_ceilings:
             results["rocksdb_ceiling"] = rocksdb_ceiling(args, raw_dir, info)
