@@ -136,7 +136,10 @@ def settle(pids, limit):
 
     When a run ends, wrk drops its connections but a slow server still works through the
     requests it had queued (moto at 64 connections of Query: seconds of backlog); RocksDB may be
-    flushing. The next run must not start while any server is busy."""
+    flushing. The next run must not start while any server is busy. A single pid works too
+    (kinesis_driver.py passes one)."""
+    if isinstance(pids, int):
+        pids = [pids]
     waited = 0.0
     while waited < limit:
         before = [process_tree_cpu(pid) for pid in pids]
