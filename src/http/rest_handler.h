@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,15 @@
 // steps 3-6). Deliberately minimal until S3 lands; it may move next to JsonService then.
 namespace salespipe::http {
 
+// Sees the bytes of a request body as the edge spools them, in order (e.g. to hash them on the
+// way in instead of reading the file again afterwards). Called on an I/O thread; one per
+// request, handed to the handler with the SpooledBody.
+class BodyObserver {
+ public:
+  virtual ~BodyObserver() = default;
+  virtual void Update(std::string_view data) = 0;
+};
+
 // A request body the edge streamed to a file in RestHandler::spool_directory() instead of
 // memory (bodies sent chunked or larger than kMaxInMemoryRestBody). The bytes are the body as
 // sent (e.g. still aws-chunked). The edge removes the file when the request ends unless the
@@ -24,6 +34,8 @@ struct SpooledBody {
   std::string path;
   uint64_t size = 0;
   bool taken = false;
+  // From RestHandler::NewBodyObserver (may be null); it has seen every byte of the file.
+  std::unique_ptr<BodyObserver> observer;
 };
 
 // REST bodies up to this size (with a Content-Length) are read into memory; larger or chunked
@@ -76,6 +88,11 @@ class RestHandler {
   virtual std::string spool_directory() const { return {}; }
   // The largest request body accepted when spooling (0 = ServerOptions::max_body_bytes).
   virtual uint64_t max_spooled_body_bytes() const { return 0; }
+  // An observer for a body about to be spooled, chosen from the request's headers; null = none.
+  virtual std::unique_ptr<BodyObserver> NewBodyObserver(
+      const std::vector<sigv4::Header>& /*headers*/) const {
+    return nullptr;
+  }
 
   // Answers one request: a response, or an error Status for http/ to render.
   virtual Result<RestResponse> Handle(const RestRequest& request,

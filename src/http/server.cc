@@ -49,6 +49,8 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // while before closing, so the kernel does not answer them with a reset that destroys the
 // error response before the client reads it.
 constexpr std::chrono::seconds kLingerTimeout{2};
+// The most a request body read asks the socket for at once (see Connection::ReadBody).
+constexpr size_t kBodyReadBytes = 256u << 10;
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -77,6 +79,7 @@ struct SpoolBody {
   struct value_type {
     int fd = -1;  // owned by the Connection
     uint64_t size = 0;
+    BodyObserver* observer = nullptr;  // owned by the Connection's SpooledBody; may be null
   };
   class reader {
    public:
@@ -98,6 +101,7 @@ struct SpoolBody {
             ec = beast::error_code(errno, boost::system::system_category());
             return total;
           }
+          if (body_.observer != nullptr) body_.observer->Update({data, static_cast<size_t>(n)});
           data += n;
           left -= static_cast<size_t>(n);
           total += static_cast<size_t>(n);
@@ -629,7 +633,13 @@ bool Connection::StartSpooling(const std::string& directory) {
   }
   spool_fd_.Reset(fd);
   spooled_ = SpooledBody{.path = std::move(path)};
-  spool_parser_.emplace(std::move(*parser_), SpoolBody::value_type{.fd = fd});
+  std::vector<sigv4::Header> headers;
+  for (const auto& field : parser_->get()) {
+    headers.push_back({View(field.name_string()), View(field.value())});
+  }
+  spooled_.observer = server_.router_.rest_handler()->NewBodyObserver(headers);
+  spool_parser_.emplace(std::move(*parser_),
+                        SpoolBody::value_type{.fd = fd, .observer = spooled_.observer.get()});
   parser_.reset();
   return true;
 }
@@ -646,6 +656,14 @@ void Connection::EndSpooling() {
 
 void Connection::ReadBody() {
   stream_.expires_after(server_.options_.io_timeout);
+  // Beast reads at most the buffer's free capacity, which after a small header is a few
+  // hundred bytes: a 1 MB body would take thousands of reads (and spool writes). Give the body
+  // room for large reads; FinishRequest gives the memory back.
+  const boost::optional<std::uint64_t> length =
+      spool_parser_ ? spool_parser_->content_length() : parser_->content_length();
+  size_t room = spool_parser_ ? kBodyReadBytes : kBodyReadBytes / 4;
+  if (length) room = static_cast<size_t>(std::min<std::uint64_t>(*length, room));
+  if (buffer_.capacity() - buffer_.size() < room) buffer_.reserve(buffer_.size() + room);
   if (spool_parser_) {
     bhttp::async_read(
         stream_, buffer_, *spool_parser_,
@@ -1028,6 +1046,7 @@ void Connection::FinishRequest(int http_status) {
   }
   response_.body().clear();
   response_.body().shrink_to_fit();
+  if (buffer_.capacity() > kBodyReadBytes / 4) buffer_.shrink_to_fit();  // see ReadBody
 }
 
 void Connection::LingeringClose() {

@@ -146,6 +146,38 @@ Status Lake::Recover() {
     }
     RETURN_IF_ERROR(it->status());
   }
+  // 1b. Interrupted object writes (current layout): the metadata is committed together with a
+  //     roll-forward intent before the rename. Staged file still there (the same inode, as
+  //     large as the metadata says) and the metadata unchanged = the rename never happened:
+  //     do it now. Otherwise it happened; only the intent is left to delete.
+  {
+    auto it = db_.NewIterator(kCf, "j/", "j0");
+    for (it->Seek("j/"); it->Valid(); it->Next()) {
+      std::string name(it->key().substr(2));
+      batch.Delete(kCf, it->key());
+      records::Intent intent;
+      uint64_t inode = 0;
+      if (!records::DecodeRollForward(it->value(), &intent, &inode)) continue;
+      std::string staged = staging_dir_ + "/" + name;
+      struct stat st;
+      if (::stat(staged.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_ino) != inode ||
+          static_cast<uint64_t>(st.st_size) != intent.meta.size) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::optional<ObjectMeta> current, ReadMeta(intent.bucket, intent.key));
+      if (!current || current->path != intent.meta.path || current->etag != intent.meta.etag ||
+          current->last_modified_ms != intent.meta.last_modified_ms) {
+        continue;  // superseded: step 3 removes the staged file
+      }
+      std::string target = BucketDir(intent.bucket) + "/" + intent.meta.path;
+      std::error_code ec;
+      std::filesystem::create_directories(target.substr(0, target.rfind('/')), ec);
+      if (::rename(staged.c_str(), target.c_str()) != 0) return IoError("rename to", target);
+      SyncDir(target.substr(0, target.rfind('/')));
+      ++finished;
+    }
+    RETURN_IF_ERROR(it->status());
+  }
   // 2. Interrupted deletes: the metadata is gone; remove the file.
   {
     auto it = db_.NewIterator(kCf, "t/", "t0");
@@ -331,8 +363,12 @@ Result<std::optional<ObjectMeta>> Lake::ReadMeta(std::string_view bucket,
 
 Result<ObjectMeta> Lake::Commit(std::string_view bucket, std::string_view key, StagedFile& file,
                                 ObjectMeta meta) {
-  // Bytes reach the disk before anything points at them.
+  // Bytes (and, for kSync, the staged name recovery renames) reach the disk before anything
+  // points at them.
   RETURN_IF_ERROR(SyncFile(file.fd()));
+  SyncDir(staging_dir_);
+  struct stat st;
+  if (::fstat(file.fd(), &st) != 0) return IoError("stat", file.path());
   std::unique_lock lock(commit_mu_);
   RETURN_IF_ERROR(GetBucket(bucket).status());
   ASSIGN_OR_RETURN(std::optional<ObjectMeta> old, ReadMeta(bucket, key));
@@ -345,20 +381,33 @@ Result<ObjectMeta> Lake::Commit(std::string_view bucket, std::string_view key, S
   meta.size = file.size();
   meta.last_modified_ms = clock_.NowMillis();
 
-  // The intent makes the rename recoverable (see Recover): it names the staged file and the
-  // metadata the object gets once the file is in place.
+  // One commit: the new metadata and a roll-forward intent naming the staged file. Readers
+  // (Open) wait for the lock, so none sees the metadata before the rename below; a crash in
+  // between leaves the staged file, which recovery renames into place (see Recover). Intents
+  // of earlier writes, whose renames are done, are deleted in the same batch.
   std::string name = BaseName(file.path());
   records::Intent intent{.bucket = std::string(bucket), .key = std::string(key), .meta = meta};
-  kv::Batch intent_batch = db_.NewBatch();
-  intent_batch.Put(kCf, records::IntentKey(name), records::EncodeIntent(intent));
-  RETURN_IF_ERROR(db_.Commit(intent_batch));
+  kv::Batch batch = db_.NewBatch();
+  for (const std::string& done : finished_intents_) {
+    batch.Delete(kCf, records::RollForwardKey(done));
+  }
+  batch.Put(kCf, records::RollForwardKey(name),
+            records::EncodeRollForward(intent, static_cast<uint64_t>(st.st_ino)));
+  batch.Put(kCf, records::ObjectKey(bucket, key), records::EncodeMeta(meta));
+  RETURN_IF_ERROR(db_.Commit(batch));
+  finished_intents_.clear();
 
   std::string target = bucket_dir + "/" + meta.path;
   if (::rename(file.path().c_str(), target.c_str()) != 0) {
     Status error = IoError("rename to", target);
     kv::Batch undo = db_.NewBatch();
-    undo.Delete(kCf, records::IntentKey(name));
-    db_.Commit(undo).IgnoreError();  // recovery drops it anyway: the staged file still exists
+    undo.Delete(kCf, records::RollForwardKey(name));
+    if (old) {
+      undo.Put(kCf, records::ObjectKey(bucket, key), records::EncodeMeta(*old));
+    } else {
+      undo.Delete(kCf, records::ObjectKey(bucket, key));
+    }
+    db_.Commit(undo).IgnoreError();
     return error;
   }
   file.path_.clear();  // it is the object now
@@ -366,11 +415,7 @@ Result<ObjectMeta> Lake::Commit(std::string_view bucket, std::string_view key, S
   // leaves the staged name in place.
   if (name.starts_with("copy-")) ::unlink((staging_dir_ + "/" + name).c_str());
   SyncDir(target.substr(0, target.rfind('/')));
-
-  kv::Batch batch = db_.NewBatch();
-  batch.Delete(kCf, records::IntentKey(name));
-  batch.Put(kCf, records::ObjectKey(bucket, key), records::EncodeMeta(meta));
-  RETURN_IF_ERROR(db_.Commit(batch));
+  finished_intents_.push_back(std::move(name));
   return meta;
 }
 

@@ -198,7 +198,8 @@ class Lake {
   // Syncs `fd` (and later the directory) when durability is kSync.
   Status SyncFile(int fd) const;
   void SyncDir(const std::string& dir) const;
-  // Renames `file` into place for `key` and commits `meta`, under commit_mu_.
+  // Commits `meta` and renames `file` into place for `key`, under commit_mu_ (one RocksDB
+  // commit per write; see Recover for the crash cases).
   Result<ObjectMeta> Commit(std::string_view bucket, std::string_view key, StagedFile& file,
                             ObjectMeta meta);
   // Removes a file and then its empty parent folders up to the bucket folder.
@@ -216,6 +217,9 @@ class Lake {
   // that file/folder name choices (object_path.h) and "last writer wins" are consistent.
   // Readers take it shared to read metadata and open the file as one step.
   mutable std::shared_mutex commit_mu_;
+  // Staged names of roll-forward intents whose renames are done: deleted with the next commit
+  // (recovery deletes any left at a crash). Guarded by commit_mu_ (exclusive).
+  std::vector<std::string> finished_intents_;
 };
 
 }  // namespace salespipe::lake

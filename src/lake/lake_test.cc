@@ -1,9 +1,11 @@
 #include "lake/lake.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+
 #include <fstream>
 #include <sstream>
 
@@ -194,6 +196,50 @@ TEST_F(LakeTest, RecoveryFinishesOrDropsInterruptedWrites) {
   ASSERT_OK_AND_ASSIGN(ObjectMeta k2, lake_->HeadObject("b", "k2"));
   EXPECT_EQ(k2.etag, "\"new\"");
   EXPECT_EQ(StagingCount(), 0u);
+}
+
+// Crash between the metadata commit (with its roll-forward intent) and the rename: recovery
+// renames the staged file into place. An intent whose rename happened, or whose staged file
+// is not the one it names, changes nothing.
+TEST_F(LakeTest, RecoveryRollsInterruptedWritesForward) {
+  ASSERT_OK(lake_->CreateBucket("b", "us-east-1"));
+  Put("b", "k", "old");
+  Put("b", "k2", "old2");
+  ObjectMeta meta{.size = 4, .last_modified_ms = 7, .etag = "\"new\"", .path = "k"};
+
+  // (1) metadata + intent committed, rename not done.
+  std::string staged = lake_->staging_dir() + "/put-crash3";
+  std::ofstream(staged) << "new!";
+  struct stat st;
+  ASSERT_EQ(::stat(staged.c_str(), &st), 0);
+  kv::Batch batch = db_.get().NewBatch();
+  batch.Put(kv::Cf::kObjects, records::ObjectKey("b", "k"), records::EncodeMeta(meta));
+  batch.Put(kv::Cf::kObjects, records::RollForwardKey("put-crash3"),
+            records::EncodeRollForward({.bucket = "b", .key = "k", .meta = meta},
+                                       static_cast<uint64_t>(st.st_ino)));
+  // (2) an intent whose staged file is gone (renamed long ago).
+  batch.Put(kv::Cf::kObjects, records::RollForwardKey("put-done"),
+            records::EncodeRollForward({.bucket = "b", .key = "k2", .meta = meta}, 1));
+  // (3) a staged file of the same name but another inode: never renamed into k2.
+  std::ofstream(lake_->staging_dir() + "/put-other") << "xxxx";
+  ObjectMeta meta2 = meta;
+  meta2.path = "k2";
+  batch.Put(kv::Cf::kObjects, records::RollForwardKey("put-other"),
+            records::EncodeRollForward({.bucket = "b", .key = "k2", .meta = meta2}, 1));
+  ASSERT_OK(db_.get().Commit(batch));
+
+  Reopen();
+  EXPECT_EQ(Read("b", "k"), "new!");
+  EXPECT_EQ(Read("b", "k2"), "old2");
+  EXPECT_EQ(StagingCount(), 0u);
+  auto it = db_.get().NewIterator(kv::Cf::kObjects, "j/", "j0");
+  it->Seek("j/");
+  EXPECT_FALSE(it->Valid());
+
+  // Writes after reopening leave their intents to the next commit, and all is well.
+  Put("b", "k3", "three");
+  Put("b", "k3", "four");
+  EXPECT_EQ(Read("b", "k3"), "four");
 }
 
 TEST_F(LakeTest, RecoveryFinishesInterruptedDeletes) {

@@ -152,6 +152,9 @@ std::string PartKey(std::string_view upload_id, int part_number) {
   return out;
 }
 std::string IntentKey(std::string_view staged_name) { return "i/" + std::string(staged_name); }
+std::string RollForwardKey(std::string_view staged_name) {
+  return "j/" + std::string(staged_name);
+}
 std::string TombstoneKey(std::string_view bucket, std::string_view relative_path) {
   return Join("t/", bucket, relative_path);
 }
@@ -220,6 +223,19 @@ std::string EncodeIntent(const Intent& intent) {
 bool DecodeIntent(std::string_view in, Intent* intent) {
   Reader r(in);
   r.Str(&intent->bucket).Str(&intent->key);
+  ReadMeta(r, &intent->meta);
+  return r.ok();
+}
+
+std::string EncodeRollForward(const Intent& intent, uint64_t inode) {
+  Writer w;
+  w.U64(inode).Str(intent.bucket).Str(intent.key);
+  WriteMeta(w, intent.meta);
+  return w.Take();
+}
+bool DecodeRollForward(std::string_view in, Intent* intent, uint64_t* inode) {
+  Reader r(in);
+  r.U64(inode).Str(&intent->bucket).Str(&intent->key);
   ReadMeta(r, &intent->meta);
   return r.ok();
 }

@@ -11,7 +11,10 @@
 //   "o/" bucket "\0" key                 -> ObjectMeta (keys sort by UTF-8 bytes, as S3 lists)
 //   "u/" bucket "\0" upload id           -> UploadInfo
 //   "p/" upload id "\0" part (4 bytes BE) -> PartInfo
-//   "i/" staged file name                -> intent: bucket, key, ObjectMeta (see Lake::Commit)
+//   "i/" staged file name                -> intent: bucket, key, ObjectMeta (written by
+//                                           older builds; only recovery reads it now)
+//   "j/" staged file name                -> roll-forward intent: inode of the staged file,
+//                                           bucket, key, ObjectMeta (see Lake::Commit)
 //   "t/" bucket "\0" relative path       -> tombstone: a file to remove (see DeleteObject)
 // Bucket names never contain NUL, so "bucket\0" prefixes are disjoint between buckets.
 // Values start with a format version byte (1); strings are a 4-byte big-endian length and
@@ -26,6 +29,7 @@ std::string UploadKey(std::string_view bucket, std::string_view upload_id);
 std::string PartPrefix(std::string_view upload_id);
 std::string PartKey(std::string_view upload_id, int part_number);
 std::string IntentKey(std::string_view staged_name);
+std::string RollForwardKey(std::string_view staged_name);
 std::string TombstoneKey(std::string_view bucket, std::string_view relative_path);
 
 std::string EncodeBucket(const BucketInfo& bucket);
@@ -43,5 +47,7 @@ struct Intent {
 };
 std::string EncodeIntent(const Intent& intent);
 bool DecodeIntent(std::string_view in, Intent* intent);
+std::string EncodeRollForward(const Intent& intent, uint64_t inode);
+bool DecodeRollForward(std::string_view in, Intent* intent, uint64_t* inode);
 
 }  // namespace salespipe::lake::records

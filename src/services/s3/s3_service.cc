@@ -360,6 +360,48 @@ std::string SignatureOf(std::string_view authorization) {
 S3Service::S3Service(lake::Lake& lake, const Clock& clock, S3Options options)
     : lake_(lake), clock_(clock), options_(std::move(options)) {}
 
+namespace {
+
+// The hashes of a spooled body, computed by the edge as the bytes arrived (NewBodyObserver).
+class SpoolHashes final : public http::BodyObserver {
+ public:
+  SpoolHashes(ChecksumAlgorithm algorithm, bool with_sha256)
+      : md5(ChecksumAlgorithm::kMd5),
+        checksum(algorithm),
+        sha256(with_sha256 ? ChecksumAlgorithm::kSha256 : ChecksumAlgorithm::kNone) {}
+  void Update(std::string_view data) override {
+    md5.Update(data);
+    checksum.Update(data);
+    sha256.Update(data);
+  }
+  lake::Hasher md5;
+  lake::Hasher checksum;
+  lake::Hasher sha256;
+};
+
+}  // namespace
+
+std::unique_ptr<http::BodyObserver> S3Service::NewBodyObserver(
+    const std::vector<http::sigv4::Header>& headers) const {
+  ChecksumAlgorithm algorithm = ChecksumAlgorithm::kNone;
+  bool sha256 = false;
+  for (const auto& header : headers) {
+    std::string name = ToLower(header.name);
+    if (name == "content-encoding" && header.value.find("aws-chunked") != std::string_view::npos) {
+      return nullptr;  // decoded (and hashed) by StageBody
+    }
+    if (name == "x-amz-content-sha256") {
+      if (header.value.starts_with("STREAMING-")) return nullptr;
+      sha256 = options_.auth_mode == http::AuthMode::kVerify && header.value.size() == 64;
+    } else if (name == "x-amz-sdk-checksum-algorithm" && algorithm == ChecksumAlgorithm::kNone) {
+      algorithm = lake::ParseChecksumAlgorithm(header.value).value_or(ChecksumAlgorithm::kNone);
+    } else if (name.starts_with("x-amz-checksum-")) {
+      if (auto parsed = lake::ParseChecksumAlgorithm(name.substr(15))) algorithm = *parsed;
+    }
+  }
+  return std::make_unique<SpoolHashes>(algorithm, sha256);
+}
+
 uint64_t S3Service::max_spooled_body_bytes() const {
   // The encoded body of a 5 GiB aws-chunked upload is a little larger than 5 GiB.
   return kMaxSinglePut + (64ull << 20);
@@ -409,11 +451,20 @@ Result<StagedBody> StageBody(lake::Lake& lake, const Request& request, const S3O
     // The spooled file already holds the exact bytes: hash it and make it the object.
     ASSIGN_OR_RETURN(staged.file, lake.AdoptStagedFile(request.raw->spooled_body->path));
     request.raw->spooled_body->taken = true;
-    RETURN_IF_ERROR(lake::Lake::ReadRange(staged.file.fd(), 0, staged.file.size(),
-                                          [&](std::string_view chunk) {
-                                            hash(chunk);
-                                            return Status::Ok();
-                                          }));
+    // Hashed on the way in (NewBodyObserver) when it chose the same hashes; else read it again.
+    auto* observed = dynamic_cast<SpoolHashes*>(request.raw->spooled_body->observer.get());
+    if (observed != nullptr && observed->checksum.algorithm() == staged.spec.algorithm &&
+        (observed->sha256.algorithm() == ChecksumAlgorithm::kSha256) == verify_sha256) {
+      md5 = std::move(observed->md5);
+      checksum = std::move(observed->checksum);
+      sha256 = std::move(observed->sha256);
+    } else {
+      RETURN_IF_ERROR(lake::Lake::ReadRange(staged.file.fd(), 0, staged.file.size(),
+                                            [&](std::string_view chunk) {
+                                              hash(chunk);
+                                              return Status::Ok();
+                                            }));
+    }
   } else {
     ASSIGN_OR_RETURN(staged.file, lake.NewStagedFile());
     auto write = [&](std::string_view data) -> Status {

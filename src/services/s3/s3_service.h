@@ -31,6 +31,10 @@ class S3Service final : public http::RestHandler {
   std::string_view service_name() const override { return "s3"; }
   std::string spool_directory() const override { return lake_.staging_dir(); }
   uint64_t max_spooled_body_bytes() const override;
+  // Hashes a plain (not aws-chunked) body while it is spooled: MD5 for the ETag and the
+  // flexible checksum its headers name, so PutObject and UploadPart need not read it again.
+  std::unique_ptr<http::BodyObserver> NewBodyObserver(
+      const std::vector<http::sigv4::Header>& headers) const override;
 
   Result<http::RestResponse> Handle(const http::RestRequest& request,
                                     const RequestContext& context) override;
