@@ -138,8 +138,13 @@ struct FileRangeBody {
         ec = {};
         return boost::none;
       }
-      if (!buffer_) buffer_ = std::make_unique<char[]>(kBufferBytes);
-      size_t want = static_cast<size_t>(std::min<uint64_t>(left_, kBufferBytes));
+      if (!buffer_) {
+        // As large as the file needs, at most kBufferBytes, and not zeroed: a 1 KB GET must
+        // not pay for clearing (and mapping) 256 KiB.
+        capacity_ = static_cast<size_t>(std::min<uint64_t>(left_, kBufferBytes));
+        buffer_.reset(new char[capacity_]);
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(left_, capacity_));
       ssize_t n;
       do {
         n = ::pread(body_.fd, buffer_.get(), want, static_cast<off_t>(position_));
@@ -161,6 +166,7 @@ struct FileRangeBody {
     const value_type& body_;
     uint64_t position_;
     uint64_t left_;
+    size_t capacity_ = 0;
     std::unique_ptr<char[]> buffer_;
   };
 };
