@@ -12,7 +12,8 @@
 set -euo pipefail
 #
 #   bench/run.sh --suite kinesis [--quick] [kinesis_driver options]
-#   bench/run.sh --suite all [--quick]      (DynamoDB, then Kinesis; driver options not passed)
+#   bench/run.sh --suite s3 [--quick] [s3_bench options]   (S3 vs moto; bench/s3/README.md)
+#   bench/run.sh --suite all [--quick]      (DynamoDB, Kinesis, then S3; driver options not passed)
 #
 # The Kinesis suite (bench/kinesis_driver.py) installs the pinned kinesalite the same way.
 
@@ -33,8 +34,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$suite" in
-  dynamodb|kinesis|all) ;;
-  *) echo "bench/run.sh: --suite dynamodb|kinesis|all" >&2; exit 2 ;;
+  dynamodb|kinesis|s3|all) ;;
+  *) echo "bench/run.sh: --suite dynamodb|kinesis|s3|all" >&2; exit 2 ;;
 esac
 set -- "${args[@]+"${args[@]}"}"
 
@@ -111,6 +112,8 @@ case "$suite" in
   kinesis)
     exec python3 "$BENCH_DIR/kinesis_driver.py" --servers "$kservers" \
       --kinesalite-cli "$kinesalite_cli" "$@" ;;
+  s3)
+    exec python3 "$BENCH_DIR/s3/s3_bench.py" "$@" ;;
   all)
     quick=()
     for a in "$@"; do [[ "$a" == "--quick" ]] && quick=(--quick); done
@@ -118,5 +121,6 @@ case "$suite" in
     python3 "$BENCH_DIR/driver.py" --servers "$servers" "${extra_args[@]}" "${quick[@]+"${quick[@]}"}" || status=$?
     python3 "$BENCH_DIR/kinesis_driver.py" --servers "$kservers" \
       --kinesalite-cli "$kinesalite_cli" "${quick[@]+"${quick[@]}"}" || status=$?
+    python3 "$BENCH_DIR/s3/s3_bench.py" "${quick[@]+"${quick[@]}"}" || status=$?
     exit "$status" ;;
 esac
