@@ -698,6 +698,30 @@ def build_report(results):
             w(f"| {op} | {conns} | " + " | ".join(cells) + " |")
     w("")
 
+    # CPU cost per request: on 2 cores throughput is bounded by it.
+    w("## Server CPU per request (µs)")
+    w("")
+    w("Server process CPU time per completed request (server cores / req/s). With 2 cores "
+      "shared with wrk, this is what bounds throughput once the machine is saturated.")
+    w("")
+    w("| operation | conns | " + " | ".join(SERVERS) + " |")
+    w("|---|---:|" + "---:|" * len(SERVERS))
+    for op, _, _ in OPERATIONS:
+        if op not in a["ops"]:
+            continue
+        for conns in a["conns"]:
+            key = f"{op}/{conns}"
+            cells = []
+            for n in SERVERS:
+                run = servers.get(n, {}).get("runs", {}).get(key)
+                cores = (run or {}).get("server_cpu_cores")
+                if not run or not run.get("rps") or cores is None:
+                    cells.append("-")
+                else:
+                    cells.append(f"{cores / run['rps'] * 1e6:,.0f}")
+            w(f"| {op} | {conns} | " + " | ".join(cells) + " |")
+    w("")
+
     # Ceilings.
     w("## Ceilings")
     w("")
