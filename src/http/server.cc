@@ -750,8 +750,14 @@ void Connection::OnBody(beast::error_code ec) {
                       std::string(path_));
       Write();
       return;
-    case RouteKind::kMetrics:
     case RouteKind::kJson:
+      if (server_.options_.inline_json) {
+        Process();  // on this io thread; see ServerOptions::inline_json
+        return;
+      }
+      net::post(*server_.workers_, [self = shared_from_this()] { self->Process(); });
+      return;
+    case RouteKind::kMetrics:
     case RouteKind::kRest:
       net::post(*server_.workers_, [self = shared_from_this()] { self->Process(); });
       return;

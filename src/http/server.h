@@ -36,6 +36,12 @@ struct ServerOptions {
   // How long Stop() waits for requests in progress before closing their connections.
   std::chrono::milliseconds drain_timeout{10000};
   AuthMode auth_mode = AuthMode::kOff;
+  // Run JSON-service requests on the io thread that read them instead of the worker pool.
+  // For services whose work is CPU-bound and short (DynamoDB with the WAL in the OS cache),
+  // the two thread handoffs per request cost more than the request itself. Keep it off when
+  // storage calls may block for long (--durability sync fsyncs on every write). REST (S3)
+  // requests always use the workers.
+  bool inline_json = false;
 };
 
 // What the server talks to. Everything must outlive the Server.

@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string log_level = "info";
   int threads = 0;     // worker threads; 0 = derived from the core count
   int io_threads = 0;  // 0 = derived from the core count
+  bool no_inline = false;
   int max_in_flight = 1024;
   uint64_t max_body_bytes = 16u << 20;
   int drain_timeout_ms = 10000;
@@ -80,15 +81,23 @@ int Serve(const ServeFlags& flags, const sigset_t& stop_signals) {
     return 1;
   }
 
+  // With the WAL in the OS page cache a JSON request never waits on the disk, so it runs on
+  // the io thread that read it (http::ServerOptions::inline_json); `sync` fsyncs on every
+  // write and keeps the worker pool.
+  const bool inline_json = flags.durability != "sync" && !flags.no_inline;
   http::ServerOptions options{
       .host = flags.host,
       .port = static_cast<uint16_t>(flags.port),
-      .io_threads = flags.io_threads > 0 ? flags.io_threads : std::max(1, cores / 2),
+      // Inline JSON requests run on the io threads, so then there are more of them: two per
+      // core measured best (bench/README.md, "Edge threads").
+      .io_threads = flags.io_threads > 0 ? flags.io_threads
+                                         : (inline_json ? 2 * cores : std::max(1, cores / 2)),
       .worker_threads = flags.threads > 0 ? flags.threads : std::max(4, 2 * cores),
       .max_in_flight = flags.max_in_flight,
       .max_body_bytes = flags.max_body_bytes,
       .drain_timeout = std::chrono::milliseconds(flags.drain_timeout_ms),
       .auth_mode = auth_mode,
+      .inline_json = inline_json,
   };
   http::Server server(options, {.json_services = app->json_services(),
                                 .rest_handler = app->rest_handler(),
@@ -159,7 +168,10 @@ int main(int argc, char** argv) {
                     "Worker threads running requests; 0 = max(4, 2 x cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
-  serve->add_option("--io-threads", flags.io_threads, "Socket threads; 0 = max(1, cores / 2)")
+  serve->add_flag("--no-inline", flags.no_inline,
+                  "Run JSON requests on the worker pool even with --durability os");
+  serve->add_option("--io-threads", flags.io_threads,
+                    "Socket threads; 0 = 2 x cores (inline JSON) or max(1, cores / 2)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   serve->add_option("--max-in-flight", flags.max_in_flight,
