@@ -30,7 +30,7 @@ readonly DUCKDB_LIB_SHA256=8ac460b152cd05a95065a414879bb09e40534b1fb7a80a7afe696
 readonly PACKAGES=(
   build-essential cmake ninja-build g++ clang libclang-rt-14-dev
   librocksdb-dev libboost-dev rapidjson-dev libssl-dev
-  zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev
+  zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev libzip-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
