@@ -71,6 +71,17 @@ struct RestResponse {
   std::optional<uint64_t> head_content_length;
 };
 
+// What the edge knows of a REST request when it routes it, before the body is read.
+struct RestRouteInput {
+  std::string_view method{};
+  std::string_view path{};          // raw, still percent-encoded, without the query
+  std::string_view query{};         // raw, without '?'
+  std::string_view content_type{};  // as sent, may be empty
+  // The service of the SigV4 credential scope (Authorization header, or X-Amz-Credential of a
+  // presigned URL): "s3", "lambda", "sts", "iam", ...; empty when the request is unsigned.
+  std::string_view signing_service{};
+};
+
 // A service speaking a REST protocol. Implementations are thread-safe: http/ calls Handle from
 // many worker threads at once. Errors are rendered by http/ as S3 XML with S3Error (errors.h)
 // unless the handler renders them itself into a RestResponse.
@@ -93,6 +104,21 @@ class RestHandler {
       const std::vector<sigv4::Header>& /*headers*/) const {
     return nullptr;
   }
+
+  // Whether this handler answers the request (spec 1.1 steps 3-6). The edge asks the REST
+  // handlers in registration order and the first that claims the request gets it; S3 comes
+  // last and claims everything.
+  virtual bool Claims(const RestRouteInput& /*input*/) const { return true; }
+  // The response for an error Status in this handler's protocol (Lambda: rest-json with
+  // x-amzn-ErrorType; the query protocol: XML <ErrorResponse>), or nullopt for the edge's S3
+  // XML <Error>. Used for the handler's own errors, auth failures and internal errors.
+  virtual std::optional<RestResponse> RenderError(const Status& /*status*/,
+                                                  std::string_view /*request_id*/) const {
+    return std::nullopt;
+  }
+  // Whether responses carry S3's request ids (x-amz-request-id, x-amz-id-2; 16 hex digits)
+  // instead of only x-amzn-RequestId.
+  virtual bool s3_request_ids() const { return true; }
 
   // Answers one request: a response, or an error Status for http/ to render.
   virtual Result<RestResponse> Handle(const RestRequest& request,
