@@ -363,60 +363,105 @@ Result<std::optional<ObjectMeta>> Lake::ReadMeta(std::string_view bucket,
 
 Result<ObjectMeta> Lake::Commit(std::string_view bucket, std::string_view key, StagedFile& file,
                                 ObjectMeta meta) {
-  // Bytes (and, for kSync, the staged name recovery renames) reach the disk before anything
-  // points at them.
-  RETURN_IF_ERROR(SyncFile(file.fd()));
-  SyncDir(staging_dir_);
-  struct stat st;
-  if (::fstat(file.fd(), &st) != 0) return IoError("stat", file.path());
-  std::unique_lock lock(commit_mu_);
-  RETURN_IF_ERROR(GetBucket(bucket).status());
-  ASSIGN_OR_RETURN(std::optional<ObjectMeta> old, ReadMeta(bucket, key));
-  std::string bucket_dir = BucketDir(bucket);
-  if (old) {
-    meta.path = old->path;  // replace in place: the rename is the atomic switch
-  } else {
-    ASSIGN_OR_RETURN(meta.path, PlaceObject(bucket_dir, key));
-  }
-  meta.size = file.size();
-  meta.last_modified_ms = clock_.NowMillis();
-
-  // One commit: the new metadata and a roll-forward intent naming the staged file. Readers
-  // (Open) wait for the lock, so none sees the metadata before the rename below; a crash in
-  // between leaves the staged file, which recovery renames into place (see Recover). Intents
-  // of earlier writes, whose renames are done, are deleted in the same batch.
-  std::string name = BaseName(file.path());
-  records::Intent intent{.bucket = std::string(bucket), .key = std::string(key), .meta = meta};
+  std::vector<NewObject> objects;
+  objects.push_back(NewObject{.bucket = std::string(bucket),
+                              .key = std::string(key),
+                              .file = std::move(file),
+                              .meta = std::move(meta)});
   kv::Batch batch = db_.NewBatch();
+  Result<std::vector<ObjectMeta>> stored = CommitMany(objects, batch);
+  file = std::move(objects[0].file);  // the caller's file is empty if it became the object
+  if (!stored.ok()) return stored.status();
+  return std::move((*stored)[0]);
+}
+
+Result<std::vector<ObjectMeta>> Lake::CommitMany(std::vector<NewObject>& objects,
+                                                 kv::Batch& batch) {
+  // Bytes (and, for kSync, the staged names recovery renames) reach the disk before anything
+  // points at them.
+  std::vector<uint64_t> inodes;
+  for (NewObject& object : objects) {
+    RETURN_IF_ERROR(SyncFile(object.file.fd()));
+    struct stat st;
+    if (::fstat(object.file.fd(), &st) != 0) return IoError("stat", object.file.path());
+    inodes.push_back(static_cast<uint64_t>(st.st_ino));
+  }
+  SyncDir(staging_dir_);
+  // A caller batch that already holds writes (a delivery checkpoint) cannot be undone once
+  // committed: a failed rename then stays a roll-forward intent that recovery finishes.
+  const bool undoable = batch.Count() == 0;
+  std::unique_lock lock(commit_mu_);
+  std::vector<std::optional<ObjectMeta>> old(objects.size());
+  std::vector<ObjectMeta> metas;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    NewObject& object = objects[i];
+    RETURN_IF_ERROR(GetBucket(object.bucket).status());
+    ASSIGN_OR_RETURN(old[i], ReadMeta(object.bucket, object.key));
+    ObjectMeta meta = std::move(object.meta);
+    if (old[i]) {
+      meta.path = old[i]->path;  // replace in place: the rename is the atomic switch
+    } else {
+      ASSIGN_OR_RETURN(meta.path, PlaceObject(BucketDir(object.bucket), object.key));
+    }
+    meta.size = object.file.size();
+    meta.last_modified_ms = clock_.NowMillis();
+    metas.push_back(std::move(meta));
+    names.push_back(BaseName(object.file.path()));
+  }
+
+  // One commit: the new metadata and a roll-forward intent naming each staged file (and the
+  // caller's writes). Readers (Open) wait for the lock, so none sees the metadata before the
+  // renames below; a crash in between leaves the staged files, which recovery renames into
+  // place (see Recover). Intents of earlier writes, whose renames are done, are deleted in
+  // the same batch.
   for (const std::string& done : finished_intents_) {
     batch.Delete(kCf, records::RollForwardKey(done));
   }
-  batch.Put(kCf, records::RollForwardKey(name),
-            records::EncodeRollForward(intent, static_cast<uint64_t>(st.st_ino)));
-  batch.Put(kCf, records::ObjectKey(bucket, key), records::EncodeMeta(meta));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    records::Intent intent{.bucket = objects[i].bucket, .key = objects[i].key, .meta = metas[i]};
+    batch.Put(kCf, records::RollForwardKey(names[i]), records::EncodeRollForward(intent, inodes[i]));
+    batch.Put(kCf, records::ObjectKey(objects[i].bucket, objects[i].key),
+              records::EncodeMeta(metas[i]));
+  }
   RETURN_IF_ERROR(db_.Commit(batch));
   finished_intents_.clear();
 
-  std::string target = bucket_dir + "/" + meta.path;
-  if (::rename(file.path().c_str(), target.c_str()) != 0) {
-    Status error = IoError("rename to", target);
-    kv::Batch undo = db_.NewBatch();
-    undo.Delete(kCf, records::RollForwardKey(name));
-    if (old) {
-      undo.Put(kCf, records::ObjectKey(bucket, key), records::EncodeMeta(*old));
-    } else {
-      undo.Delete(kCf, records::ObjectKey(bucket, key));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    std::string target = BucketDir(objects[i].bucket) + "/" + metas[i].path;
+    if (::rename(objects[i].file.path().c_str(), target.c_str()) != 0) {
+      Status error = IoError("rename to", target);
+      if (!undoable) {
+        // Recovery renames the rest (their intents stay).
+        for (size_t j = i; j < objects.size(); ++j) objects[j].file.path_.clear();
+        return error;
+      }
+      kv::Batch undo = db_.NewBatch();
+      for (size_t j = i; j < objects.size(); ++j) {
+        undo.Delete(kCf, records::RollForwardKey(names[j]));
+        if (old[j]) {
+          undo.Put(kCf, records::ObjectKey(objects[j].bucket, objects[j].key),
+                   records::EncodeMeta(*old[j]));
+        } else {
+          undo.Delete(kCf, records::ObjectKey(objects[j].bucket, objects[j].key));
+        }
+      }
+      db_.Commit(undo).IgnoreError();
+      return error;
     }
-    db_.Commit(undo).IgnoreError();
-    return error;
+    objects[i].file.path_.clear();  // it is the object now
+    // Renaming a hard link onto another link of the same file (copying an object onto itself)
+    // leaves the staged name in place.
+    if (names[i].starts_with("copy-")) ::unlink((staging_dir_ + "/" + names[i]).c_str());
+    SyncDir(target.substr(0, target.rfind('/')));
+    finished_intents_.push_back(names[i]);
   }
-  file.path_.clear();  // it is the object now
-  // Renaming a hard link onto another link of the same file (copying an object onto itself)
-  // leaves the staged name in place.
-  if (name.starts_with("copy-")) ::unlink((staging_dir_ + "/" + name).c_str());
-  SyncDir(target.substr(0, target.rfind('/')));
-  finished_intents_.push_back(std::move(name));
-  return meta;
+  return metas;
+}
+
+Result<std::vector<ObjectMeta>> Lake::PutObjects(std::vector<NewObject> objects,
+                                                 kv::Batch& batch) {
+  return CommitMany(objects, batch);
 }
 
 Result<ObjectMeta> Lake::PutObject(std::string_view bucket, std::string_view key, StagedFile file,

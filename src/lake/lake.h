@@ -99,6 +99,14 @@ class StagedFile {
   uint64_t size_ = 0;
 };
 
+// An object to write with Lake::PutObjects.
+struct NewObject {
+  std::string bucket;
+  std::string key;
+  StagedFile file;
+  ObjectMeta meta;  // descriptive fields, as for PutObject
+};
+
 struct UploadInfo {
   std::string upload_id;
   std::string bucket;
@@ -157,6 +165,14 @@ class Lake {
   // Makes `file` the object `key`, replacing any previous one; returns the stored metadata.
   Result<ObjectMeta> PutObject(std::string_view bucket, std::string_view key, StagedFile file,
                                ObjectMeta meta);
+  // Makes several staged files objects at once and commits `batch` (the caller's own writes,
+  // e.g. a delivery checkpoint; it must be a batch of the lake's database) in the same
+  // RocksDB commit as their metadata: after a crash, either every object and the caller's
+  // writes are there, or none is. Files are renamed into place after the commit (recovery
+  // finishes renames a crash interrupted). Returns the stored metadata in `objects` order.
+  // Errors: kNotFound if a bucket does not exist (nothing is written); kInternal on storage
+  // failure (if the commit happened, the objects appear at the latest on recovery).
+  Result<std::vector<ObjectMeta>> PutObjects(std::vector<NewObject> objects, kv::Batch& batch);
   Result<ObjectMeta> HeadObject(std::string_view bucket, std::string_view key) const;
   Result<OpenObject> Open(std::string_view bucket, std::string_view key) const;
   // Deleting a missing key is OK (S3 semantics).
@@ -202,6 +218,8 @@ class Lake {
   // commit per write; see Recover for the crash cases).
   Result<ObjectMeta> Commit(std::string_view bucket, std::string_view key, StagedFile& file,
                             ObjectMeta meta);
+  // Commit for several objects plus the caller's writes in `batch`, in one RocksDB commit.
+  Result<std::vector<ObjectMeta>> CommitMany(std::vector<NewObject>& objects, kv::Batch& batch);
   // Removes a file and then its empty parent folders up to the bucket folder.
   void RemoveObjectFile(const std::string& bucket_dir, const std::string& relative) const;
   Result<std::optional<ObjectMeta>> ReadMeta(std::string_view bucket, std::string_view key) const;

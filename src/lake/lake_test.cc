@@ -265,5 +265,37 @@ TEST_F(LakeTest, CopyLinksWithoutCopyingBytes) {
   EXPECT_EQ(StagingCount(), 0u);
 }
 
+TEST_F(LakeTest, PutObjectsCommitsObjectsWithTheCallersWrites) {
+  ASSERT_OK(lake_->CreateBucket("b", "us-east-1"));
+  std::vector<NewObject> objects;
+  for (std::string key : {"d/one", "d/two"}) {
+    auto file = lake_->NewStagedFile();
+    ASSERT_TRUE(file.ok());
+    ASSERT_OK(file->Append("body of " + key));
+    objects.push_back(NewObject{.bucket = "b", .key = key, .file = std::move(file).value()});
+  }
+  kv::Batch batch = db_.get().NewBatch();
+  batch.Put(kv::Cf::kMeta, "checkpoint", "7");
+  ASSERT_OK_AND_ASSIGN(std::vector<ObjectMeta> stored,
+                       lake_->PutObjects(std::move(objects), batch));
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(Read("b", "d/one"), "body of d/one");
+  EXPECT_EQ(Read("b", "d/two"), "body of d/two");
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> checkpoint,
+                       db_.get().Get(kv::Cf::kMeta, "checkpoint"));
+  EXPECT_EQ(checkpoint, "7");
+
+  // A missing bucket writes nothing, not even the caller's writes.
+  std::vector<NewObject> more;
+  auto file = lake_->NewStagedFile();
+  ASSERT_TRUE(file.ok());
+  more.push_back(NewObject{.bucket = "missing", .key = "k", .file = std::move(file).value()});
+  kv::Batch second = db_.get().NewBatch();
+  second.Put(kv::Cf::kMeta, "checkpoint", "9");
+  EXPECT_THAT(lake_->PutObjects(std::move(more), second), StatusIs(ErrorCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(checkpoint, db_.get().Get(kv::Cf::kMeta, "checkpoint"));
+  EXPECT_EQ(checkpoint, "7");
+}
+
 }  // namespace
 }  // namespace salespipe::lake
