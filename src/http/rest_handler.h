@@ -77,6 +77,7 @@ struct RestRouteInput {
   std::string_view path{};          // raw, still percent-encoded, without the query
   std::string_view query{};         // raw, without '?'
   std::string_view content_type{};  // as sent, may be empty
+  std::string_view host{};          // the Host header as sent (S3 virtual-host style), or empty
   // The service of the SigV4 credential scope (Authorization header, or X-Amz-Credential of a
   // presigned URL): "s3", "lambda", "sts", "iam", ...; empty when the request is unsigned.
   std::string_view signing_service{};
@@ -111,7 +112,11 @@ class RestHandler {
   virtual bool Claims(const RestRouteInput& /*input*/) const { return true; }
   // The response for an error Status in this handler's protocol (Lambda: rest-json with
   // x-amzn-ErrorType; the query protocol: XML <ErrorResponse>), or nullopt for the edge's S3
-  // XML <Error>. Used for the handler's own errors, auth failures and internal errors.
+  // XML <Error>. Used for the handler's own errors, auth failures and internal errors. The edge
+  // hands it: auth failures as kUnauthenticated (a malformed signature: kInvalidArgument)
+  // with the JSON protocols' code (JsonAuthError, e.g. "InvalidSignatureException") as
+  // aws_code; a body over the limit as kInvalidArgument with aws_code "RequestEntityTooLarge"
+  // (HTTP 413); too many requests in flight as kUnavailable; bugs as kInternal.
   virtual std::optional<RestResponse> RenderError(const Status& /*status*/,
                                                   std::string_view /*request_id*/) const {
     return std::nullopt;

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -171,6 +172,16 @@ struct FileRangeBody {
   };
 };
 
+// The REST handlers in the order the router asks them: `rest_handlers`, then `rest_handler`.
+std::vector<RestHandler*> RestHandlersOf(const ServerDependencies& deps) {
+  std::vector<RestHandler*> handlers = deps.rest_handlers;
+  if (deps.rest_handler != nullptr &&
+      std::find(handlers.begin(), handlers.end(), deps.rest_handler) == handlers.end()) {
+    handlers.push_back(deps.rest_handler);
+  }
+  return handlers;
+}
+
 // The JSON content type to answer with when no service is known: the client's family.
 std::string_view FallbackJsonContentType(std::string_view request_content_type) {
   return request_content_type.find("1.1") != std::string_view::npos ? kJson11 : kJson10;
@@ -185,7 +196,8 @@ class Server::Impl {
   Impl(ServerOptions options, ServerDependencies dependencies)
       : options_(std::move(options)),
         deps_(std::move(dependencies)),
-        router_(deps_.json_services, deps_.rest_handler),
+        rest_handlers_(RestHandlersOf(deps_)),
+        router_(deps_.json_services, rest_handlers_),
         clock_(deps_.clock != nullptr ? *deps_.clock : system_clock_),
         ioc_(std::max(1, options_.io_threads)),
         acceptor_(net::make_strand(ioc_)) {
@@ -207,6 +219,7 @@ class Server::Impl {
   // Set at construction.
   const ServerOptions options_;
   const ServerDependencies deps_;
+  const std::vector<RestHandler*> rest_handlers_;
   const Router router_;
   SystemClock system_clock_;
   const Clock& clock_;
@@ -304,6 +317,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SetJsonError(services::JsonService* service, int http_status, std::string_view code,
                     std::optional<std::string_view> message);
   void SetXmlError(int http_status, std::string_view code, std::string_view message);
+  // An error on a REST route in the handler's protocol (RestHandler::RenderError), else as
+  // S3 XML with `fallback`.
+  void SetRestError(const Status& status, AwsError fallback);
+  // Sets a handler's response (status, content type, body, extra headers; not the file).
+  void SetRestResponse(RestResponse& response);
   // A 500 in the route's protocol, for bugs (an exception escaping a service).
   void SetInternalError();
   // Answers the current request with the response already set, closing afterwards.
@@ -528,8 +546,17 @@ void Connection::OnHeader(beast::error_code ec) {
   auto target_header = request.find("X-Amz-Target");
   std::optional<std::string_view> amz_target;
   if (target_header != request.end()) amz_target = View(target_header->value());
-  route_ = server_.router_.Resolve(View(request.method_string()), path_, amz_target, content_type_);
-  s3_ids_ = route_.kind == RouteKind::kRest || route_.kind == RouteKind::kNotImplemented;
+  route_ = server_.router_.Resolve(RouteRequest{
+      .method = View(request.method_string()),
+      .path = path_,
+      .query = query_,
+      .target = amz_target,
+      .content_type = content_type_,
+      .authorization = View(request[bhttp::field::authorization]),
+      .host = View(request[bhttp::field::host]),
+  });
+  s3_ids_ = route_.kind == RouteKind::kRest ? route_.rest->s3_request_ids()
+                                            : route_.kind == RouteKind::kNotImplemented;
   if (s3_ids_) ToS3RequestId(&context_.request_id);
 
   switch (route_.kind) {
@@ -550,11 +577,9 @@ void Connection::OnHeader(beast::error_code ec) {
               ? &MetricsFor(route_.service, route_.service->service_name(), "_unknown")
               : server_.unknown_metrics_;
       break;
-    case RouteKind::kRest: {
-      RestHandler* rest = server_.router_.rest_handler();
-      operation_metrics_ = &MetricsFor(rest, rest->service_name(), "_rest");
+    case RouteKind::kRest:
+      operation_metrics_ = &MetricsFor(route_.rest, route_.rest->service_name(), "_rest");
       break;
-    }
     case RouteKind::kNotImplemented:
       operation_metrics_ = server_.unrouted_metrics_;
       break;
@@ -567,7 +592,7 @@ void Connection::OnHeader(beast::error_code ec) {
   uint64_t max_body = server_.options_.max_body_bytes;
   const boost::optional<std::uint64_t> content_length = parser_->content_length();
   if (route_.kind == RouteKind::kRest) {
-    RestHandler* rest = server_.router_.rest_handler();
+    RestHandler* rest = route_.rest;
     std::string spool_directory = rest->spool_directory();
     const auto& length = content_length;
     if (!spool_directory.empty() && !parser_->is_done() &&
@@ -589,7 +614,8 @@ void Connection::OnHeader(beast::error_code ec) {
     if (json_route) {
       SetJsonError(json_service, 413, kRequestEntityTooLarge, message);
     } else {
-      SetXmlError(400, "EntityTooLarge", message);
+      SetRestError(Status::InvalidArgument(message).WithAwsCode(std::string(kRequestEntityTooLarge)),
+                   {400, "EntityTooLarge"});
     }
     RespondAndClose();
     return;
@@ -643,7 +669,7 @@ bool Connection::StartSpooling(const std::string& directory) {
   for (const auto& field : parser_->get()) {
     headers.push_back({View(field.name_string()), View(field.value())});
   }
-  spooled_.observer = server_.router_.rest_handler()->NewBodyObserver(headers);
+  spooled_.observer = route_.rest->NewBodyObserver(headers);
   spool_parser_.emplace(std::move(*parser_),
                         SpoolBody::value_type{.fd = fd, .observer = spooled_.observer.get()});
   parser_.reset();
@@ -684,15 +710,16 @@ void Connection::ReadBody() {
 void Connection::OnBody(beast::error_code ec) {
   bool json_route = RequestHeader().find("X-Amz-Target") != RequestHeader().end();
   if (ec == bhttp::error::body_limit) {
-    uint64_t limit = spool_parser_ && server_.router_.rest_handler()->max_spooled_body_bytes() != 0
-                         ? server_.router_.rest_handler()->max_spooled_body_bytes()
+    uint64_t limit = spool_parser_ && route_.rest->max_spooled_body_bytes() != 0
+                         ? route_.rest->max_spooled_body_bytes()
                          : server_.options_.max_body_bytes;
     std::string message = "Request entity too large: the body is over the limit of " +
                           std::to_string(limit) + " bytes.";
     if (json_route) {
       SetJsonError(route_.service, 413, kRequestEntityTooLarge, message);
     } else {
-      SetXmlError(400, "EntityTooLarge", message);
+      SetRestError(Status::InvalidArgument(message).WithAwsCode(std::string(kRequestEntityTooLarge)),
+                   {400, "EntityTooLarge"});
     }
     RespondAndClose();
     return;
@@ -720,7 +747,7 @@ void Connection::OnBody(beast::error_code ec) {
           service != nullptr ? service->content_type() : FallbackJsonContentType(content_type_),
           std::move(error.body), service != nullptr && service->wants_crc32());
     } else {
-      SetXmlError(503, "SlowDown", "Please reduce your request rate.");
+      SetRestError(Status::Unavailable("Please reduce your request rate."), {503, "SlowDown"});
     }
     // The body was not read when the client waits for 100 Continue: close then.
     if (!BodyDone()) close_after_response_ = true;
@@ -864,7 +891,7 @@ void Connection::ProcessJson() {
 }
 
 void Connection::ProcessRest() {
-  RestHandler* rest = server_.router_.rest_handler();
+  RestHandler* rest = route_.rest;
   const auto& request = RequestHeader();
   RestRequest rest_request{
       .method = View(request.method_string()),
@@ -906,18 +933,31 @@ void Connection::ProcessRest() {
     }
     SPDLOG_INFO("[{}] rejected {} request: {}: {}", context_.request_id, rest->service_name(),
                 aws.code, message);
-    SetXmlError(aws.http_status, aws.code, message);
+    // Other protocols get the JSON protocols' code (their RenderError may rename it).
+    AwsError json = JsonAuthError(error->failure);
+    Status status = error->failure == AuthFailure::kIncompleteSignature
+                        ? Status::InvalidArgument(message)
+                        : Status::Unauthenticated(message);
+    SetRestError(std::move(status).WithAwsCode(std::string(json.code)), aws);
     return;
   }
   Result<RestResponse> result = rest->Handle(rest_request, context_);
   if (!result.ok()) {
+    if (std::optional<RestResponse> rendered =
+            rest->RenderError(result.status(), context_.request_id)) {
+      if (result.status().code() == ErrorCode::kInternal) {
+        SPDLOG_ERROR("[{}] {} internal error: {}", context_.request_id, rest->service_name(),
+                     result.status().ToString());
+      }
+      SetRestResponse(*rendered);
+      return;
+    }
     RenderedError error = RenderXmlError(result.status(), &S3Error, context_.request_id);
     SetResponse(error.http_status, kXml, std::move(error.body), false);
     return;
   }
   RestResponse& response = result.value();
-  SetResponse(response.http_status, response.content_type, std::move(response.body), false);
-  for (auto& [name, value] : response.headers) response_.set(name, value);
+  SetRestResponse(response);
   if (response.file) {
     response_file_ = std::move(response.file);
   } else if (response.head_content_length && head_request_) {
@@ -953,7 +993,11 @@ void Connection::SetJsonError(services::JsonService* service, int http_status,
 }
 
 void Connection::SetInternalError() {
-  if (route_.kind == RouteKind::kRest || route_.kind == RouteKind::kNotImplemented) {
+  if (route_.kind == RouteKind::kRest) {
+    SetRestError(Status::Internal(std::string(kInternalMessage)), {500, "InternalError"});
+    return;
+  }
+  if (route_.kind == RouteKind::kNotImplemented) {
     SetXmlError(500, "InternalError", kInternalMessage);
     return;
   }
@@ -966,6 +1010,21 @@ void Connection::SetInternalError() {
 
 void Connection::SetXmlError(int http_status, std::string_view code, std::string_view message) {
   SetResponse(http_status, kXml, XmlErrorBody(code, message, context_.request_id), false);
+}
+
+void Connection::SetRestError(const Status& status, AwsError fallback) {
+  if (route_.kind == RouteKind::kRest) {
+    if (std::optional<RestResponse> rendered = route_.rest->RenderError(status, context_.request_id)) {
+      SetRestResponse(*rendered);
+      return;
+    }
+  }
+  SetXmlError(fallback.http_status, fallback.code, status.message());
+}
+
+void Connection::SetRestResponse(RestResponse& response) {
+  SetResponse(response.http_status, response.content_type, std::move(response.body), false);
+  for (auto& [name, value] : response.headers) response_.set(name, value);
 }
 
 void Connection::RespondAndClose() {

@@ -47,7 +47,11 @@ struct ServerOptions {
 // What the server talks to. Everything must outlive the Server.
 struct ServerDependencies {
   std::vector<services::JsonService*> json_services;
-  RestHandler* rest_handler = nullptr;           // optional: S3-style routes (spec 1.1 steps 3-6)
+  // REST protocols (spec 1.1 steps 3-6), asked in order (RestHandler::Claims): Lambda,
+  // IAM/STS, ..., S3 last. `rest_handler`, when set, is asked after all of them.
+  std::vector<RestHandler*> rest_handlers;
+  RestHandler* rest_handler = nullptr;
+
   const CredentialStore* credentials = nullptr;  // required when auth_mode is kVerify
   const kv::Db* db = nullptr;                    // optional: store gauges on /_salespipe/metrics
   const Clock* clock = nullptr;                  // for the SigV4 skew check; null = system clock
@@ -55,8 +59,8 @@ struct ServerDependencies {
 
 // The edge: one HTTP/1.1 port for every AWS API (spec 1.1). Accepts on `io_threads` threads,
 // runs services on a separate pool of `worker_threads`, and renders every response: JSON
-// services by X-Amz-Target, /_salespipe/health and /_salespipe/metrics, and the RestHandler
-// (or a NotImplemented error) for the rest. Start and Stop are not thread-safe with each other;
+// services by X-Amz-Target, /_salespipe/health and /_salespipe/metrics, and the first
+// RestHandler that claims the rest (or a NotImplemented error). Start and Stop are not thread-safe with each other;
 // port(), metrics() and in_flight() are.
 class Server {
  public:

@@ -85,6 +85,55 @@ class FakeKinesis : public services::JsonService {
   }
 };
 
+// Shaped like the query protocol (IAM/STS): claims requests signed for "sts" and unsigned
+// ones under /query; renders its own errors; no S3 request ids.
+class FakeQueryRest : public RestHandler {
+ public:
+  std::string_view service_name() const override { return "sts"; }
+  bool s3_canonical_path() const override { return false; }
+  bool s3_request_ids() const override { return false; }
+  bool Claims(const RestRouteInput& input) const override {
+    return input.signing_service == "sts" ||
+           (input.signing_service.empty() && input.path.starts_with("/query"));
+  }
+  std::optional<RestResponse> RenderError(const Status& status,
+                                          std::string_view request_id) const override {
+    int http_status = status.code() == ErrorCode::kNotFound           ? 404
+                      : status.code() == ErrorCode::kInternal         ? 500
+                      : status.code() == ErrorCode::kUnauthenticated  ? 403
+                      : status.aws_code() == "RequestEntityTooLarge" ? 413
+                                                                      : 400;
+    return RestResponse{.http_status = http_status,
+                        .content_type = "text/xml",
+                        .body = "<ErrorResponse><Code>" +
+                                (status.aws_code().empty() ? std::string("Other")
+                                                           : status.aws_code()) +
+                                "</Code><Message>" + status.message() + "</Message><RequestId>" +
+                                std::string(request_id) + "</RequestId></ErrorResponse>"};
+  }
+  Result<RestResponse> Handle(const RestRequest& request,
+                              const services::RequestContext& context) override {
+    if (request.path == "/query/fail") return Status::NotFound("no such entity").WithAwsCode("NoSuchEntity");
+    if (request.path == "/query/throw") throw std::runtime_error("boom");
+    return RestResponse{.content_type = "text/xml",
+                        .headers = {{"x-fake", "1"}},
+                        .body = "query:" + std::string(request.body) + ":" + context.region};
+  }
+};
+
+// Shaped like S3: the catch-all, no error rendering of its own.
+class FakeS3Rest : public RestHandler {
+ public:
+  std::string_view service_name() const override { return "s3"; }
+  Result<RestResponse> Handle(const RestRequest& request,
+                              const services::RequestContext&) override {
+    if (request.path == "/bucket/missing") {
+      return Status::NotFound("The specified key does not exist.").WithAwsCode("NoSuchKey");
+    }
+    return RestResponse{.content_type = "text/plain", .body = "s3:" + std::string(request.path)};
+  }
+};
+
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
@@ -191,8 +240,10 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     options.io_threads = 2;
     options.worker_threads = 2;
-    ServerDependencies deps{
-        .json_services = {&dynamodb_, &kinesis_}, .credentials = &credentials_, .clock = &clock_};
+    ServerDependencies deps{.json_services = {&dynamodb_, &kinesis_},
+                            .rest_handlers = rest_handlers_,
+                            .credentials = &credentials_,
+                            .clock = &clock_};
     server_ = std::make_unique<Server>(options, deps);
     ASSERT_OK(server_->Start());
     ASSERT_NE(server_->port(), 0);
@@ -207,8 +258,111 @@ class ServerTest : public ::testing::Test {
   FakeKinesis kinesis_;
   CredentialStore credentials_;
   FakeClock clock_{int64_t{1440938160000}};  // 2015-08-30T12:36:00Z
+  std::vector<RestHandler*> rest_handlers_;  // none unless a test adds some
   std::unique_ptr<Server> server_;
 };
+
+// A signed query-protocol style request to "/" (or `path`).
+std::string QueryRequest(std::string_view service, std::string_view body,
+                         std::string_view path = "/") {
+  return "POST " + std::string(path) +
+         " HTTP/1.1\r\nHost: localhost\r\n"
+         "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+         "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20150830/eu-west-1/" +
+         std::string(service) +
+         "/aws4_request, SignedHeaders=host, Signature=00\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+class RestRoutingTest : public ServerTest {
+ protected:
+  void SetUp() override { rest_handlers_ = {&query_, &s3_}; }
+  FakeQueryRest query_;
+  FakeS3Rest s3_;
+};
+
+TEST_F(RestRoutingTest, EachRequestReachesTheHandlerThatClaimsIt) {
+  StartServer();
+  RawClient client(server_->port());
+  client.Send(QueryRequest("sts", "Action=GetCallerIdentity"));
+  HttpResponse response = client.Read();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "query:Action=GetCallerIdentity:eu-west-1");
+  EXPECT_EQ(response.header("x-fake"), "1");
+  // The query protocol's request ids: a UUID in x-amzn-RequestId, no S3 ids.
+  EXPECT_EQ(response.header("x-amzn-requestid").size(), 36u);
+  EXPECT_EQ(response.header("x-amz-request-id"), "");
+
+  // Signed for S3: S3, whatever the path looks like.
+  client.Send(QueryRequest("s3", "x", "/query"));
+  response = client.Read();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "s3:/query");
+  EXPECT_EQ(response.header("x-amz-request-id").size(), 16u);
+  EXPECT_NE(response.header("x-amz-id-2"), "");
+
+  client.Send("GET /bucket/key HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.Read().body, "s3:/bucket/key");
+  client.Send("GET /query HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.Read().body, "query::us-east-1");
+}
+
+TEST_F(RestRoutingTest, ErrorsAreRenderedInTheHandlersProtocol) {
+  StartServer();
+  RawClient client(server_->port());
+  client.Send(QueryRequest("sts", "", "/query/fail"));
+  HttpResponse response = client.Read();
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.header("content-type"), "text/xml");
+  EXPECT_EQ(response.body, "<ErrorResponse><Code>NoSuchEntity</Code><Message>no such entity"
+                           "</Message><RequestId>" +
+                               response.header("x-amzn-requestid") +
+                               "</RequestId></ErrorResponse>");
+
+  // A bug is a 500 in the handler's protocol too.
+  client.Send(QueryRequest("sts", "", "/query/throw"));
+  response = client.Read();
+  EXPECT_EQ(response.status, 500);
+  EXPECT_THAT(response.body, HasSubstr("<Message>Internal server error</Message>"));
+
+  // S3 has no RenderError: S3 XML.
+  client.Send("GET /bucket/missing HTTP/1.1\r\nHost: x\r\n\r\n");
+  response = client.Read();
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.header("content-type"), "application/xml");
+  EXPECT_THAT(response.body, HasSubstr("<Code>NoSuchKey</Code>"));
+  EXPECT_THAT(response.body,
+              HasSubstr("<RequestId>" + response.header("x-amz-request-id") + "</RequestId>"));
+}
+
+TEST_F(RestRoutingTest, OversizedBodyIsRenderedByTheHandler) {
+  ServerOptions options;
+  options.max_body_bytes = 10;
+  StartServer(options);
+  RawClient client(server_->port());
+  client.Send(QueryRequest("sts", "Action=GetCallerIdentity"));
+  HttpResponse response = client.Read();
+  EXPECT_EQ(response.status, 413);
+  EXPECT_THAT(response.body, StartsWith("<ErrorResponse><Code>RequestEntityTooLarge</Code>"));
+}
+
+TEST_F(RestRoutingTest, AuthFailuresAreRenderedByTheHandler) {
+  credentials_.Add("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+  ServerOptions options;
+  options.auth_mode = AuthMode::kVerify;
+  StartServer(options);
+  RawClient client(server_->port());
+  client.Send(QueryRequest("sts", "Action=GetCallerIdentity"));  // AKID is unknown
+  HttpResponse response = client.Read();
+  EXPECT_EQ(response.status, 403);
+  EXPECT_THAT(response.body, StartsWith("<ErrorResponse><Code>"));
+  // Unsigned and not claimed by the query handler: S3's AccessDenied.
+  client.Send("GET /bucket/key HTTP/1.1\r\nHost: x\r\n\r\n");
+  response = client.Read();
+  EXPECT_EQ(response.status, 403);
+  EXPECT_THAT(response.body, HasSubstr("<Code>AccessDenied</Code>"));
+}
 
 TEST_F(ServerTest, HealthHasStandardHeaders) {
   StartServer();

@@ -66,6 +66,11 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
 http::RestHandler* App::rest_handler() const { return s3_.get(); }
 
+std::vector<http::RestHandler*> App::rest_handlers() const {
+  // First claim wins: the handlers that claim by signing service or path come before S3.
+  return {s3_.get()};
+}
+
 App::~App() {
   Stop();
   Status status = Close();

@@ -67,6 +67,9 @@ class App {
   std::vector<services::JsonService*> json_services() const;
   // The REST (S3) handler; owned by the App.
   http::RestHandler* rest_handler() const;
+  // Every REST-protocol handler in the order the edge asks them (RestHandler::Claims, spec
+  // 1.1 steps 3-6): Lambda, IAM/STS, ..., S3 (the catch-all) last; owned by the App.
+  std::vector<http::RestHandler*> rest_handlers() const;
   // REQUIRES: not Close()d.
   lake::Lake& lake() { return *lake_; }
 

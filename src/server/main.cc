@@ -100,7 +100,7 @@ int Serve(const ServeFlags& flags, const sigset_t& stop_signals) {
       .inline_json = inline_json,
   };
   http::Server server(options, {.json_services = app->json_services(),
-                                .rest_handler = app->rest_handler(),
+                                .rest_handlers = app->rest_handlers(),
                                 .credentials = &credentials,
                                 .db = &app->db()});
   if (Status status = server.Start(); !status.ok()) {

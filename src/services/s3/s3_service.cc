@@ -248,7 +248,7 @@ RestResponse Xml(int status, std::string body) {
 
 RestResponse Empty(int status) { return RestResponse{.http_status = status}; }
 
-RestResponse RenderError(const Status& status, const Request& request) {
+RestResponse RenderS3Error(const Status& status, const Request& request) {
   std::string code = CodeOf(status);
   int http_status = StatusOfCode(code);
   std::string message = status.message();
@@ -859,7 +859,7 @@ Result<RestResponse> GetObject(lake::Lake& lake, const Request& request) {
   if (auto header = request.Header("range")) {
     Result<std::optional<ByteRange>> parsed = ParseRange(*header, meta.size);
     if (!parsed.ok()) {
-      RestResponse response = RenderError(parsed.status(), request);
+      RestResponse response = RenderS3Error(parsed.status(), request);
       response.headers.emplace_back("Content-Range", "bytes */" + std::to_string(meta.size));
       return response;
     }
@@ -1376,7 +1376,7 @@ Result<RestResponse> S3Service::Handle(const http::RestRequest& raw, const Reque
   }
 
   Result<RestResponse> result = Dispatch(request);
-  if (!result.ok()) return RenderError(result.status(), request);
+  if (!result.ok()) return RenderS3Error(result.status(), request);
   return result;
 }
 
