@@ -1,0 +1,466 @@
+#include "lambda/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/crypto.h"
+#include "common/test_util.h"
+#include "lambda/runner_launch.h"
+
+namespace salespipe::lambda {
+namespace {
+
+using ::salespipe::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/lambda_runner_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    root_ = pattern;
+    ASSERT_OK_AND_ASSIGN(runner_, NewProcessRunner(Options()));
+  }
+  void TearDown() override {
+    if (runner_) runner_->Shutdown();
+    std::filesystem::remove_all(root_);
+  }
+
+  RunnerOptions Options() {
+    return RunnerOptions{.runtime_dir = root_ + "/runtimes",
+                         .edge_endpoint = "http://127.0.0.1:4566",
+                         .default_max_concurrency = 2,
+                         .max_queued_per_function = 4};
+  }
+
+  void WriteFile(const std::string& path, std::string_view content, bool executable = false) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    if (executable) ::chmod(path.c_str(), 0755);
+  }
+
+  // A function named `name` whose code is `files` (relative path -> content).
+  FunctionSpec Function(const std::string& name, const std::string& runtime,
+                        const std::string& handler,
+                        const std::map<std::string, std::string>& files) {
+    const std::string code_dir = root_ + "/code/" + name;
+    for (const auto& [path, content] : files) {
+      WriteFile(code_dir + "/" + path, content, path == "bootstrap");
+    }
+    const std::string arn = "arn:aws:lambda:us-east-1:000000000000:function:" + name;
+    return FunctionSpec{.function_arn = arn,
+                        .function_name = name,
+                        .invoked_arn = arn,
+                        .runtime = runtime,
+                        .handler = handler,
+                        .code_dir = code_dir,
+                        .environment_key = arn + ":$LATEST:1"};
+  }
+
+  FunctionSpec Python(const std::string& name, const std::string& code) {
+    return Function(name, "python3.12", "lambda_function.lambda_handler",
+                    {{"lambda_function.py", code}});
+  }
+
+  InvokeResult MustRun(const FunctionSpec& spec, std::string_view payload = "{}",
+                       RunOptions options = {}) {
+    Result<InvokeResult> result = runner_->Run(spec, payload, options);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : InvokeResult{};
+  }
+
+  std::string root_;
+  std::unique_ptr<Runner> runner_;
+};
+
+constexpr std::string_view kCounter = R"(
+import os
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    return {"count": count, "pid": os.getpid()}
+)";
+
+TEST_F(RunnerTest, PythonHandlerReturnsItsValueAsJson) {
+  FunctionSpec spec = Python("echo", R"(
+def lambda_handler(event, context):
+    return {"got": event, "id": context.aws_request_id, "name": context.function_name,
+            "arn": context.invoked_function_arn, "memory": context.memory_limit_in_mb,
+            "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 3000}
+)");
+  InvokeResult result = MustRun(spec, R"({"a": [1, 2]})");
+  EXPECT_EQ(result.function_error, std::nullopt);
+  EXPECT_EQ(result.payload,
+            R"({"got": {"a": [1, 2]}, "id": ")" + result.request_id +
+                R"(", "name": "echo", "arn": ")" + spec.function_arn +
+                R"(", "memory": "128", "remaining_ok": true})");
+  EXPECT_EQ(result.executed_version, "$LATEST");
+}
+
+TEST_F(RunnerTest, PythonHandlerReturningNoneIsNull) {
+  FunctionSpec spec = Python("none", "def lambda_handler(event, context):\n    pass\n");
+  InvokeResult result = MustRun(spec);
+  EXPECT_EQ(result.function_error, std::nullopt);
+  EXPECT_EQ(result.payload, "null");
+}
+
+TEST_F(RunnerTest, ExceptionIsUnhandledWithAwsErrorDocument) {
+  FunctionSpec spec = Python("boom", R"(
+def helper():
+    raise ValueError("boom")
+
+def lambda_handler(event, context):
+    helper()
+)");
+  InvokeResult result = MustRun(spec);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_THAT(result.payload, StartsWith(R"({"errorMessage": "boom", "errorType": "ValueError", )"
+                                         R"("requestId": ")" + result.request_id + R"(", )"));
+  EXPECT_THAT(result.payload, HasSubstr(R"("stackTrace": ["  File \")"));
+  EXPECT_THAT(result.payload, HasSubstr("lambda_function.py\\\", line 6, in lambda_handler"));
+  EXPECT_THAT(result.payload, HasSubstr("in helper"));
+  EXPECT_THAT(result.payload, Not(HasSubstr("python_bootstrap")));
+  // The environment survives a handled exception.
+  EXPECT_EQ(MustRun(spec).function_error, "Unhandled");
+}
+
+TEST_F(RunnerTest, MissingModuleIsAnInitError) {
+  FunctionSpec spec = Function("nomodule", "python3.12", "missing.lambda_handler",
+                               {{"lambda_function.py", "x = 1\n"}});
+  InvokeResult result = MustRun(spec);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.payload,
+            R"({"errorMessage": "Unable to import module 'missing': No module named 'missing'", )"
+            R"("errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []})");
+  // Every invocation retries the init, as AWS does.
+  EXPECT_THAT(MustRun(spec).payload, HasSubstr("Runtime.ImportModuleError"));
+}
+
+TEST_F(RunnerTest, MissingHandlerFunctionIsHandlerNotFound) {
+  FunctionSpec spec = Function("nohandler", "python3.12", "lambda_function.nope",
+                               {{"lambda_function.py", "x = 1\n"}});
+  InvokeResult result = MustRun(spec);
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_THAT(result.payload,
+              HasSubstr(R"("errorMessage": "Handler 'nope' missing on module 'lambda_function'", )"
+                        R"("errorType": "Runtime.HandlerNotFound")"));
+}
+
+TEST_F(RunnerTest, HandlerInAFolderAndAPackage) {
+  FunctionSpec spec = Function("folders", "python3.12", "src/app/main.handler",
+                               {{"src/app/main.py", "def handler(e, c):\n    return 'folder'\n"}});
+  EXPECT_EQ(MustRun(spec).payload, R"("folder")");
+  FunctionSpec dotted = Function("dotted", "python3.12", "pkg.mod.handler",
+                                 {{"pkg/__init__.py", ""},
+                                  {"pkg/mod.py", "def handler(e, c):\n    return 'package'\n"}});
+  EXPECT_EQ(MustRun(dotted).payload, R"("package")");
+}
+
+TEST_F(RunnerTest, TimeoutKillsTheEnvironmentAndTheNextInvocationStartsANewOne) {
+  FunctionSpec spec = Python("slow", R"(
+import os, time
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    if event.get("hang"):
+        print("about to hang")
+        time.sleep(60)
+    return {"count": count, "pid": os.getpid()}
+)");
+  spec.timeout = std::chrono::seconds(1);
+  InvokeResult first = MustRun(spec);
+  ASSERT_EQ(first.function_error, std::nullopt);
+  const int first_pid = std::stoi(first.payload.substr(first.payload.find("\"pid\": ") + 7));
+
+  InvokeResult timed_out = MustRun(spec, R"({"hang": true})", {.tail_logs = true});
+  EXPECT_EQ(timed_out.function_error, "Unhandled");
+  EXPECT_THAT(timed_out.payload, StartsWith(R"({"errorMessage":")"));
+  EXPECT_THAT(timed_out.payload,
+              HasSubstr("Z " + timed_out.request_id + " Task timed out after 1.00 seconds\"}"));
+  std::string logs = Base64Decode(timed_out.log_tail).value_or("");
+  EXPECT_THAT(logs, HasSubstr("about to hang"));
+  EXPECT_THAT(logs, HasSubstr("Status: timeout"));
+  EXPECT_EQ(::kill(first_pid, 0), -1);  // killed and reaped
+  EXPECT_EQ(errno, ESRCH);
+
+  InvokeResult after = MustRun(spec);
+  EXPECT_EQ(after.function_error, std::nullopt);
+  EXPECT_THAT(after.payload, StartsWith(R"({"count": 1, )"));  // a fresh environment
+}
+
+TEST_F(RunnerTest, ProcessExitIsRuntimeExitError) {
+  FunctionSpec spec = Python("crash", R"(
+import os
+def lambda_handler(event, context):
+    print("crashing", flush=True)
+    os._exit(3)
+)");
+  InvokeResult result = MustRun(spec, "{}", {.tail_logs = true});
+  EXPECT_EQ(result.function_error, "Unhandled");
+  EXPECT_EQ(result.payload, R"({"errorMessage":"RequestId: )" + result.request_id +
+                                R"( Error: Runtime exited with error: exit status 3",)"
+                                R"("errorType":"Runtime.ExitError"})");
+  std::string logs = Base64Decode(result.log_tail).value_or("");
+  EXPECT_THAT(logs, HasSubstr("crashing"));
+  EXPECT_THAT(logs, HasSubstr("Error Type: Runtime.ExitError"));
+}
+
+TEST_F(RunnerTest, WarmEnvironmentIsReused) {
+  FunctionSpec spec = Python("counter", std::string(kCounter));
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 1, )"));
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 2, )"));
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 3, )"));
+}
+
+// A handler that blocks until the test lets it go, and tells the test it started (FIFOs, so
+// neither side polls).
+constexpr std::string_view kGated = R"(
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    if event.get("gate"):
+        with open(event["gate"] + ".started", "w") as f:
+            f.write("x")
+        with open(event["gate"] + ".release") as f:
+            f.read()
+    return count
+)";
+
+class Gate {
+ public:
+  explicit Gate(const std::string& path) : path_(path) {
+    EXPECT_EQ(::mkfifo((path_ + ".started").c_str(), 0600), 0);
+    EXPECT_EQ(::mkfifo((path_ + ".release").c_str(), 0600), 0);
+  }
+  std::string Event() const { return R"({"gate": ")" + path_ + R"("})"; }
+  void WaitStarted() const {
+    std::ifstream started(path_ + ".started");
+    std::string ignored;
+    started >> ignored;
+  }
+  void Release() const { std::ofstream(path_ + ".release") << "go"; }
+
+ private:
+  std::string path_;
+};
+
+TEST_F(RunnerTest, FullQueueIsResourceExhausted) {
+  RunnerOptions options = Options();
+  options.max_queued_per_function = 0;
+  ASSERT_OK_AND_ASSIGN(auto strict, NewProcessRunner(options));
+  FunctionSpec spec = Python("strict", std::string(kGated));
+  spec.max_concurrency = 1;
+  Gate gate(root_ + "/strict");
+  Result<InvokeResult> held = Status::Internal("not run");
+  std::thread holder([&] { held = strict->Run(spec, gate.Event(), {}); });
+  gate.WaitStarted();
+  EXPECT_THAT(strict->Run(spec, "{}", {}), StatusIs(ErrorCode::kResourceExhausted));
+  gate.Release();
+  holder.join();
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->payload, "1");
+  EXPECT_EQ(MustRun(spec).function_error, std::nullopt);  // on runner_, a separate pool
+}
+
+TEST_F(RunnerTest, QueuedInvocationsWaitForTheFunctionsOnlyEnvironment) {
+  FunctionSpec spec = Python("single", std::string(kGated));
+  spec.max_concurrency = 1;
+  Gate gate(root_ + "/single");
+  Result<InvokeResult> held = Status::Internal("not run");
+  std::thread holder([&] { held = runner_->Run(spec, gate.Event(), {}); });
+  gate.WaitStarted();
+  std::vector<Result<InvokeResult>> waited(4, Status::Internal("not run"));
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 4; ++i) {
+    waiters.emplace_back([&, i] { waited[i] = runner_->Run(spec, "{}", {}); });
+  }
+  gate.Release();
+  holder.join();
+  for (auto& waiter : waiters) waiter.join();
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->payload, "1");
+  // All ran one after another in the one environment.
+  std::vector<std::string> counts;
+  for (auto& result : waited) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    counts.push_back(result->payload);
+  }
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, (std::vector<std::string>{"2", "3", "4", "5"}));
+}
+
+TEST_F(RunnerTest, EnvironmentVariablesAsAwsSetsThem) {
+  FunctionSpec spec = Python("env", R"(
+import os, json
+def lambda_handler(event, context):
+    return {k: os.environ.get(k) for k in event["names"]} | {"cwd": os.getcwd()}
+)");
+  spec.environment = {{"TABLE", "orders"}, {"MODE", "test"}};
+  spec.memory_mb = 256;
+  InvokeResult result = MustRun(
+      spec, R"({"names": ["TABLE", "MODE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION",
+                "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_EXECUTION_ENV", "_HANDLER",
+                "LAMBDA_TASK_ROOT", "AWS_LAMBDA_INITIALIZATION_TYPE", "TZ",
+                "AWS_LAMBDA_LOG_GROUP_NAME", "_X_AMZN_TRACE_ID"]})");
+  const std::string code_dir = root_ + "/code/env";
+  EXPECT_THAT(result.payload, HasSubstr(R"("TABLE": "orders", "MODE": "test", )"
+                                        R"("AWS_ENDPOINT_URL": "http://127.0.0.1:4566", )"
+                                        R"("AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", )"
+                                        R"("AWS_LAMBDA_FUNCTION_NAME": "env", )"
+                                        R"("AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", )"
+                                        R"("AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", )"
+                                        R"("AWS_EXECUTION_ENV": "AWS_Lambda_python3.12", )"
+                                        R"("_HANDLER": "lambda_function.lambda_handler", )"
+                                        R"("LAMBDA_TASK_ROOT": ")" +
+                                        code_dir + R"(", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", )"
+                                        R"("TZ": ":UTC", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/env", )"
+                                        R"("_X_AMZN_TRACE_ID": "Root=1-)"));
+  EXPECT_THAT(result.payload, HasSubstr(R"("cwd": ")" + code_dir + R"("})"));
+}
+
+TEST_F(RunnerTest, LogTailHasPlatformLinesAndTheFunctionsOutput) {
+  FunctionSpec spec = Python("logs", R"(
+import sys
+print("init line")
+def lambda_handler(event, context):
+    print("hello from the handler")
+    print("to stderr", file=sys.stderr)
+    return 1
+)");
+  InvokeResult result = MustRun(spec, "{}", {.tail_logs = true});
+  std::string logs = Base64Decode(result.log_tail).value_or("");
+  const std::string id = result.request_id;
+  EXPECT_THAT(logs, HasSubstr("START RequestId: " + id + " Version: $LATEST\n"));
+  EXPECT_THAT(logs, HasSubstr("hello from the handler\n"));
+  EXPECT_THAT(logs, HasSubstr("to stderr\n"));
+  EXPECT_THAT(logs, HasSubstr("END RequestId: " + id + "\n"));
+  EXPECT_THAT(logs, HasSubstr("REPORT RequestId: " + id + "\tDuration: "));
+  EXPECT_THAT(logs, HasSubstr("\tMemory Size: 128 MB\tMax Memory Used: "));
+  EXPECT_THAT(logs, HasSubstr("\tInit Duration: "));
+  EXPECT_LT(logs.find("hello from the handler"), logs.find("END RequestId"));
+  EXPECT_LT(logs.find("START RequestId"), logs.find("hello from the handler"));
+  // A warm invocation reports no init.
+  InvokeResult warm = MustRun(spec, "{}", {.tail_logs = true});
+  EXPECT_THAT(Base64Decode(warm.log_tail).value_or(""), Not(HasSubstr("Init Duration")));
+  EXPECT_TRUE(MustRun(spec).log_tail.empty());  // only when asked
+}
+
+TEST_F(RunnerTest, NodeAsyncAndCallbackHandlers) {
+  FunctionSpec async_spec = Function("node-async", "nodejs20.x", "index.handler",
+                                     {{"index.js", R"(
+exports.handler = async (event, context) => {
+  return { doubled: event.n * 2, id: context.awsRequestId, name: context.functionName };
+};
+)"}});
+  InvokeResult result = MustRun(async_spec, R"({"n": 21})");
+  EXPECT_EQ(result.function_error, std::nullopt);
+  EXPECT_EQ(result.payload,
+            R"({"doubled":42,"id":")" + result.request_id + R"(","name":"node-async"})");
+
+  FunctionSpec callback_spec = Function("node-callback", "nodejs20.x", "app.main",
+                                        {{"app.js", R"(
+exports.main = (event, context, callback) => {
+  if (event.fail) { callback(new TypeError("bad input")); return; }
+  setTimeout(() => callback(null, "called back"), 1);
+};
+)"}});
+  EXPECT_EQ(MustRun(callback_spec).payload, R"("called back")");
+  InvokeResult failed = MustRun(callback_spec, R"({"fail": true})");
+  EXPECT_EQ(failed.function_error, "Unhandled");
+  EXPECT_THAT(failed.payload,
+              StartsWith(R"({"errorType":"TypeError","errorMessage":"bad input","trace":[)"));
+
+  FunctionSpec missing = Function("node-missing", "nodejs20.x", "nothere.handler",
+                                  {{"index.js", "exports.handler = async () => 1;\n"}});
+  EXPECT_THAT(MustRun(missing).payload, HasSubstr(R"("errorType":"Runtime.ImportModuleError")"));
+}
+
+TEST_F(RunnerTest, ProvidedRuntimeRunsTheFunctionsBootstrap) {
+  // A custom runtime in Python, speaking the Runtime API with urllib only.
+  FunctionSpec spec = Function("custom", "provided.al2023", "ignored", {{"bootstrap", R"(#!/usr/bin/env python3
+import os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = r.read()
+    body = b'{"custom": ' + event + b', "exec_env": "' + os.environ.get("AWS_EXECUTION_ENV", "none").encode() + b'"}'
+    urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", data=body)).read()
+)"}});
+  InvokeResult result = MustRun(spec, R"({"x":1})");
+  EXPECT_EQ(result.function_error, std::nullopt);
+  EXPECT_EQ(result.payload, R"({"custom": {"x":1}, "exec_env": "none"})");
+  EXPECT_EQ(MustRun(spec, "[2]").payload, R"({"custom": [2], "exec_env": "none"})");
+
+  FunctionSpec no_bootstrap =
+      Function("custom-empty", "provided.al2", "ignored", {{"README", "no bootstrap here"}});
+  InvokeResult invalid = MustRun(no_bootstrap);
+  EXPECT_EQ(invalid.function_error, "Unhandled");
+  EXPECT_THAT(invalid.payload, HasSubstr(R"("errorType":"Runtime.InvalidEntrypoint")"));
+}
+
+TEST_F(RunnerTest, RetirePicksUpNewCode) {
+  FunctionSpec spec = Python("versioned", "def lambda_handler(e, c):\n    return 'v1'\n");
+  EXPECT_EQ(MustRun(spec).payload, R"("v1")");
+  // (A different size too: Python trusts a .pyc with the same mtime second and size.)
+  WriteFile(spec.code_dir + "/lambda_function.py",
+            "def lambda_handler(e, c):\n    return 'v2'  # updated\n");
+  EXPECT_EQ(MustRun(spec).payload, R"("v1")");  // the warm environment has v1 loaded
+  runner_->Retire(spec.function_arn);
+  EXPECT_EQ(MustRun(spec).payload, R"("v2")");
+}
+
+TEST_F(RunnerTest, NewEnvironmentKeyStartsNewEnvironment) {
+  FunctionSpec spec = Python("rekeyed", std::string(kCounter));
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 1, )"));
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 2, )"));
+  spec.environment_key += "-updated";
+  EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 1, )"));
+}
+
+TEST_F(RunnerTest, ShutdownLeavesNoChildProcesses) {
+  std::vector<int> pids;
+  for (const std::string name : {"a", "b", "c"}) {
+    InvokeResult result = MustRun(Python(name, std::string(kCounter)));
+    pids.push_back(std::stoi(result.payload.substr(result.payload.find("\"pid\": ") + 7)));
+  }
+  for (int pid : pids) EXPECT_EQ(::kill(pid, 0), 0);
+  runner_->Shutdown();
+  for (int pid : pids) EXPECT_EQ(::kill(pid, 0), -1);
+  int status;
+  EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_THAT(runner_->Run(Python("late", std::string(kCounter)), "{}", {}),
+              StatusIs(ErrorCode::kUnavailable));
+  runner_->Shutdown();  // idempotent
+}
+
+TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {
+  FunctionSpec spec = Function("cobol", "cobol85", "x.y", {{"x", ""}});
+  EXPECT_THAT(runner_->Run(spec, "{}", {}), StatusIs(ErrorCode::kInvalidArgument));
+}
+
+TEST(RuntimeFamilyTest, Families) {
+  EXPECT_EQ(*RuntimeFamilyOf("python3.9"), RuntimeFamily::kPython);
+  EXPECT_EQ(*RuntimeFamilyOf("nodejs22.x"), RuntimeFamily::kNode);
+  EXPECT_EQ(*RuntimeFamilyOf("provided.al2023"), RuntimeFamily::kProvided);
+  EXPECT_THAT(RuntimeFamilyOf("java21"), StatusIs(ErrorCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace salespipe::lambda

@@ -1,0 +1,202 @@
+// salespipe's runtime client for nodejsNN.x functions (spec 7.6), written to
+// $LAMBDA_RUNTIME_DIR/node_bootstrap.js and run with the machine's node.
+//
+// Like AWS's Node runtime: _HANDLER is "<path/module>.<export>" resolved against
+// LAMBDA_TASK_ROOT (.js, .cjs or .mjs; ES modules through import()); the handler may be async
+// (returns a promise), take a callback (3 parameters), or use context.succeed/fail/done.
+// Errors are reported as {"errorType","errorMessage","trace":[...]}; init failures go to
+// /init/error (Runtime.ImportModuleError, Runtime.HandlerNotFound, Runtime.MalformedHandlerName).
+'use strict';
+
+const http = require('http');
+const path = require('path');
+const fs = require('fs');
+const url = require('url');
+
+const API = process.env.AWS_LAMBDA_RUNTIME_API;
+const [HOST, PORT] = [API.slice(0, API.lastIndexOf(':')), Number(API.slice(API.lastIndexOf(':') + 1))];
+const PREFIX = '/2018-06-01/runtime';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function call(method, pathName, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: HOST, port: PORT, method, path: pathName, agent,
+        headers: Object.assign({}, headers || {},
+          body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+function errorDocument(err) {
+  if (err && err.__fault) {
+    return { errorType: err.errorType, errorMessage: err.message, trace: err.trace || [] };
+  }
+  if (err instanceof Error) {
+    return { errorType: err.name || 'Error', errorMessage: err.message,
+             trace: String(err.stack || '').split('\n') };
+  }
+  // A non-Error value thrown or passed to the callback.
+  return { errorType: typeof err === 'string' ? 'string' : typeof err,
+           errorMessage: typeof err === 'string' ? err : JSON.stringify(err), trace: [] };
+}
+
+function fault(errorType, message, trace) {
+  const e = new Error(message);
+  e.__fault = true;
+  e.errorType = errorType;
+  e.trace = trace;
+  return e;
+}
+
+async function loadHandler(handlerString) {
+  const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const match = /^([^.]*?)\.(.*)$/.exec(path.basename(handlerString));
+  if (!match) {
+    throw fault('Runtime.MalformedHandlerName', `Bad handler ${handlerString}`);
+  }
+  const moduleRoot = handlerString.slice(0, handlerString.indexOf(path.basename(handlerString)));
+  const moduleName = match[1];
+  const handlerPath = match[2];
+  const base = path.resolve(taskRoot, moduleRoot, moduleName);
+  let module;
+  try {
+    if (fs.existsSync(base + '.mjs')) {
+      module = await import(url.pathToFileURL(base + '.mjs').href);
+    } else if (fs.existsSync(base + '.cjs')) {
+      module = require(base + '.cjs');
+    } else {
+      try {
+        module = require(base);
+      } catch (e) {
+        if (e && e.code === 'ERR_REQUIRE_ESM') {
+          module = await import(url.pathToFileURL(base + '.js').href);
+        } else {
+          throw e;
+        }
+      }
+    }
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(base)) {
+      throw fault('Runtime.ImportModuleError',
+                  `Error: Cannot find module '${moduleName}'\nRequire stack:\n- ${__filename}`,
+                  String(e.stack || '').split('\n'));
+    }
+    if (e instanceof SyntaxError) {
+      throw fault('Runtime.UserCodeSyntaxError', `${e.name}: ${e.message}`,
+                  String(e.stack || '').split('\n'));
+    }
+    throw e;
+  }
+  let handler = module;
+  for (const part of handlerPath.split('.')) {
+    handler = handler == null ? undefined : handler[part];
+  }
+  if (typeof handler !== 'function') {
+    throw fault('Runtime.HandlerNotFound', `${moduleName}.${handlerPath} is undefined or not exported`);
+  }
+  return handler;
+}
+
+function makeContext(requestId, headers) {
+  const deadline = Number(headers['lambda-runtime-deadline-ms'] || 0);
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: requestId,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+  };
+  if (headers['lambda-runtime-client-context']) {
+    try { context.clientContext = JSON.parse(headers['lambda-runtime-client-context']); } catch (e) { /* ignored */ }
+  }
+  if (headers['lambda-runtime-cognito-identity']) {
+    try { context.identity = JSON.parse(headers['lambda-runtime-cognito-identity']); } catch (e) { /* ignored */ }
+  }
+  return context;
+}
+
+function runHandler(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (err, result) => {
+      if (settled) return;
+      settled = true;
+      if (err !== undefined && err !== null) reject(err); else resolve(result);
+    };
+    context.done = done;
+    context.succeed = (result) => done(null, result);
+    context.fail = (err) => done(err === undefined || err === null ? 'handled' : err);
+    try {
+      const value = handler(event, context, done);
+      if (value && typeof value.then === 'function') {
+        value.then((r) => done(null, r), (e) => done(e === undefined || e === null ? new Error('rejected') : e));
+      } else if (handler.length < 3) {
+        // Neither a promise nor a callback: AWS ends the invocation with nothing (null).
+        done(null, value === undefined ? null : value);
+      }
+    } catch (e) {
+      done(e);
+    }
+  });
+}
+
+async function main() {
+  let handler;
+  try {
+    handler = await loadHandler(process.env._HANDLER || '');
+  } catch (e) {
+    const doc = errorDocument(e);
+    console.error(`ERROR\t${doc.errorType}: ${doc.errorMessage}`);
+    await call('POST', `${PREFIX}/init/error`, JSON.stringify(doc),
+               { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': doc.errorType });
+    process.exit(1);
+  }
+  for (;;) {
+    const next = await call('GET', `${PREFIX}/invocation/next`);
+    const requestId = next.headers['lambda-runtime-aws-request-id'];
+    if (next.headers['lambda-runtime-trace-id']) {
+      process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'];
+    } else {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+    const context = makeContext(requestId, next.headers);
+    let body;
+    let failed = false;
+    try {
+      const text = next.body.toString('utf8');
+      const event = text.length ? JSON.parse(text) : null;
+      const result = await runHandler(handler, event, context);
+      body = JSON.stringify(result === undefined ? null : result);
+    } catch (e) {
+      failed = true;
+      body = e;
+    }
+    if (failed) {
+      const doc = errorDocument(body);
+      console.error(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(doc)}`);
+      await call('POST', `${PREFIX}/invocation/${requestId}/error`, JSON.stringify(doc),
+                 { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': doc.errorType });
+    } else {
+      await call('POST', `${PREFIX}/invocation/${requestId}/response`, body,
+                 { 'Content-Type': 'application/json' });
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,232 @@
+# salespipe's runtime client for pythonX.Y functions (spec 7.6), written to
+# $LAMBDA_RUNTIME_DIR/python_bootstrap.py and run with the machine's python3.
+#
+# It behaves like AWS's own runtime (awslambdaric): imports `module.function` from _HANDLER
+# (folders as "dir/module", packages as "pkg.module"), loops on /invocation/next over one
+# keep-alive connection, calls handler(event, context), posts the JSON result, and reports
+# exceptions with AWS's error document {"errorMessage","errorType","requestId","stackTrace"}.
+# Init failures go to /init/error (Runtime.ImportModuleError, Runtime.UserCodeSyntaxError,
+# Runtime.MalformedHandlerName); a missing handler is Runtime.HandlerNotFound at invoke time.
+import decimal
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+_API_PREFIX = "/2018-06-01/runtime"
+_BOOTSTRAP_FILE = os.path.abspath(__file__)
+
+
+class _Fault(Exception):
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace or []
+
+
+class _RuntimeClient:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self._host = host
+        self._port = int(port)
+        self._conn = None
+
+    def _call(self, method, path, body=None, headers=None):
+        # One keep-alive connection; reconnect once if the server closed it (e.g. after a 413).
+        for attempt in (0, 1):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self._host, self._port)
+            try:
+                self._conn.request(method, path, body=body, headers=headers or {})
+                response = self._conn.getresponse()
+                data = response.read()
+                if response.will_close:
+                    self._conn.close()
+                    self._conn = None
+                return response, data
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self._conn.close()
+                self._conn = None
+                if attempt == 1:
+                    raise
+
+    def next(self):
+        response, body = self._call("GET", _API_PREFIX + "/invocation/next")
+        return response, body
+
+    def post_response(self, request_id, body):
+        self._call("POST", "%s/invocation/%s/response" % (_API_PREFIX, request_id), body,
+                   {"Content-Type": "application/json"})
+
+    def post_error(self, request_id, document, error_type):
+        self._call("POST", "%s/invocation/%s/error" % (_API_PREFIX, request_id),
+                   json.dumps(document).encode(),
+                   {"Content-Type": "application/json",
+                    "Lambda-Runtime-Function-Error-Type": error_type})
+
+    def post_init_error(self, document):
+        self._call("POST", _API_PREFIX + "/init/error", json.dumps(document).encode(),
+                   {"Content-Type": "application/json",
+                    "Lambda-Runtime-Function-Error-Type": document["errorType"]})
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, invoked_arn, client_context, identity):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = invoked_arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.client_context = client_context
+        self.identity = identity
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+    def __repr__(self):
+        return ("LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,"
+                "function_name=%s,memory_limit_in_mb=%s,function_version=%s,"
+                "invoked_function_arn=%s,client_context=%s,identity=%s])" % (
+                    self.aws_request_id, self.log_group_name, self.log_stream_name,
+                    self.function_name, self.memory_limit_in_mb, self.function_version,
+                    self.invoked_function_arn, self.client_context, self.identity))
+
+
+class _ClientContext:
+    def __init__(self, document):
+        self.client = document.get("client")
+        self.custom = document.get("custom")
+        self.env = document.get("env")
+
+
+def _decimal_serializer(value):
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(repr(value) + " is not JSON serializable")
+
+
+def _to_json(value):
+    return json.dumps(value, default=_decimal_serializer)
+
+
+def _user_frames(tb):
+    frames = traceback.extract_tb(tb)
+    for i, frame in enumerate(frames):
+        if frame.filename != _BOOTSTRAP_FILE:
+            return frames[i:]
+    return []
+
+
+def _error_document(exc, request_id):
+    if isinstance(exc, _Fault):
+        return {"errorMessage": exc.message, "errorType": exc.error_type,
+                "requestId": request_id, "stackTrace": exc.trace}
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_list(_user_frames(exc.__traceback__))}
+
+
+def _load_handler(handler):
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise _Fault("Runtime.MalformedHandlerName", "Bad handler '%s': %s" % (handler, e))
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise _Fault("Runtime.BuiltInModuleConflict",
+                         "Cannot use built-in module %s as a handler module" % module_name)
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as e:
+        raise _Fault("Runtime.ImportModuleError",
+                     "Unable to import module '%s': %s" % (module_name, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise _Fault("Runtime.UserCodeSyntaxError",
+                     "Syntax error in module '%s': %s" % (module_name, e), trace)
+    handler_function = getattr(module, function_name, None)
+    if handler_function is None:
+        fault = _Fault("Runtime.HandlerNotFound",
+                       "Handler '%s' missing on module '%s'" % (function_name, module_name))
+
+        def missing(event, context):
+            raise fault
+        return missing
+    return handler_function
+
+
+def _flush_logs():
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def main():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except Exception:
+            pass
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    if task_root not in sys.path:
+        sys.path.insert(0, task_root)
+    client = _RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    try:
+        handler = _load_handler(os.environ.get("_HANDLER", ""))
+    except Exception as e:  # an exception in the module's top level is reported as is
+        document = _error_document(e, "")
+        print("[ERROR] %s: %s" % (document["errorType"], document["errorMessage"]),
+              file=sys.stderr)
+        _flush_logs()
+        client.post_init_error(document)
+        sys.exit(1)
+
+    while True:
+        response, body = client.next()
+        headers = response.headers
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        trace_id = headers.get("Lambda-Runtime-Trace-Id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        client_context = None
+        raw_context = headers.get("Lambda-Runtime-Client-Context")
+        if raw_context:
+            try:
+                client_context = _ClientContext(json.loads(raw_context))
+            except Exception:
+                client_context = None
+        identity = headers.get("Lambda-Runtime-Cognito-Identity")
+        context = LambdaContext(request_id,
+                                int(headers.get("Lambda-Runtime-Deadline-Ms", "0") or 0),
+                                headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+                                client_context, identity)
+        try:
+            event = json.loads(body) if body else None
+            result = handler(event, context)
+            try:
+                payload = _to_json(result).encode()
+            except Exception as e:
+                raise _Fault("Runtime.MarshalError", "Unable to marshal response: %s" % e)
+        except Exception as e:
+            document = _error_document(e, request_id)
+            print("[ERROR] %s: %s" % (document["errorType"], document["errorMessage"]),
+                  file=sys.stderr)
+            _flush_logs()
+            client.post_error(request_id, document, document["errorType"])
+            continue
+        _flush_logs()
+        client.post_response(request_id, payload)
+
+
+if __name__ == "__main__":
+    main()
