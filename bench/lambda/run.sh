@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Lambda runner overhead: builds bench/lambda/lambda_bench in $BUILD_DIR (default ./build) and
+# runs it for the Python and the Node runtime. Options go to lambda_bench
+# (--invocations N, --cold N). Also: bench/run.sh --suite lambda.
+set -euo pipefail
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO_DIR/build}"
+if [[ ! -f "$BUILD_DIR/build.ninja" && ! -f "$BUILD_DIR/Makefile" ]]; then
+  cmake -S "$REPO_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+fi
+cmake --build "$BUILD_DIR" --target lambda_bench >&2
+echo "# Lambda runner benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for runtime in python3.12 nodejs20.x; do
+  "$BUILD_DIR/bench/lambda/lambda_bench" --runtime "$runtime" "$@"
+done
