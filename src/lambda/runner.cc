@@ -311,6 +311,11 @@ Result<InvokeResult> ProcessRunner::Run(const FunctionSpec& spec, std::string_vi
     FillResult(spec, outcome, result);
     logs += env.TakeLogs(PlatformLines(spec, outcome, result, env.MaxMemoryUsedMb()));
     if (options.tail_logs) result.log_tail = LogTail(logs);
+    if (options_.log_sink) {
+      options_.log_sink(spec, logs);
+    } else {
+      SPDLOG_DEBUG("lambda {} logs:\n{}", spec.function_name, logs);
+    }
     const bool discard = outcome.kind != Kind::kResponse && outcome.kind != Kind::kFunctionError;
     Release(slot, discard);
     if (outcome.kind == Kind::kExited) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,11 @@ struct RunnerOptions {
   int default_max_concurrency = 4;   // environments per function when the spec says 0
   int max_queued_per_function = 64;  // waiting invocations beyond that: kResourceExhausted
   std::chrono::seconds idle_environment_ttl{600};  // idle environments are stopped after this
+  // Receives each invocation's logs: the function's stdout/stderr between START and the
+  // platform's END/REPORT lines (plus its init output on a cold start), as CloudWatch would
+  // get them. Called on the invoking thread after the result is known; must be thread-safe
+  // and quick. Unset: the logs go to the server log at debug level.
+  std::function<void(const FunctionSpec& spec, std::string_view logs)> log_sink;
 };
 
 // Thread-safe. Run blocks the caller until the invocation ends (at most the timeout plus the

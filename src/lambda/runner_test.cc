@@ -1,7 +1,9 @@
 #include "lambda/runner.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +85,19 @@ class RunnerTest : public ::testing::Test {
   std::string root_;
   std::unique_ptr<Runner> runner_;
 };
+
+int PidOf(const InvokeResult& result) {
+  return std::stoi(result.payload.substr(result.payload.find("\"pid\": ") + 7));
+}
+
+// Blocks until process `pid` has exited (a pidfd, no polling loop).
+void WaitForExit(int pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return;  // gone already
+  pollfd waiter{.fd = fd, .events = POLLIN, .revents = 0};
+  ::poll(&waiter, 1, -1);
+  ::close(fd);
+}
 
 constexpr std::string_view kCounter = R"(
 import os
@@ -183,7 +198,7 @@ def lambda_handler(event, context):
   spec.timeout = std::chrono::seconds(1);
   InvokeResult first = MustRun(spec);
   ASSERT_EQ(first.function_error, std::nullopt);
-  const int first_pid = std::stoi(first.payload.substr(first.payload.find("\"pid\": ") + 7));
+  const int first_pid = PidOf(first);
 
   InvokeResult timed_out = MustRun(spec, R"({"hang": true})", {.tail_logs = true});
   EXPECT_EQ(timed_out.function_error, "Unhandled");
@@ -437,7 +452,7 @@ TEST_F(RunnerTest, ShutdownLeavesNoChildProcesses) {
   std::vector<int> pids;
   for (const std::string name : {"a", "b", "c"}) {
     InvokeResult result = MustRun(Python(name, std::string(kCounter)));
-    pids.push_back(std::stoi(result.payload.substr(result.payload.find("\"pid\": ") + 7)));
+    pids.push_back(PidOf(result));
   }
   for (int pid : pids) EXPECT_EQ(::kill(pid, 0), 0);
   runner_->Shutdown();
@@ -448,6 +463,91 @@ TEST_F(RunnerTest, ShutdownLeavesNoChildProcesses) {
   EXPECT_THAT(runner_->Run(Python("late", std::string(kCounter)), "{}", {}),
               StatusIs(ErrorCode::kUnavailable));
   runner_->Shutdown();  // idempotent
+}
+
+TEST_F(RunnerTest, IdleEnvironmentStopsAfterItsTtl) {
+  RunnerOptions options = Options();
+  options.idle_environment_ttl = std::chrono::seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto runner, NewProcessRunner(options));
+  FunctionSpec spec = Python("ttl", std::string(kCounter));
+  Result<InvokeResult> first = runner->Run(spec, "{}", {});
+  ASSERT_TRUE(first.ok());
+  WaitForExit(PidOf(*first));  // returns only because the runner stopped it
+  Result<InvokeResult> second = runner->Run(spec, "{}", {});
+  ASSERT_TRUE(second.ok());
+  EXPECT_THAT(second->payload, StartsWith(R"({"count": 1, )"));
+}
+
+TEST_F(RunnerTest, EnvironmentThatDiesWhileIdleIsReplacedWithoutAnError) {
+  FunctionSpec spec = Python("suicidal", R"(
+import os, threading
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    if event.get("die"):
+        threading.Timer(0.01, os._exit, [0]).start()
+    return {"count": count, "pid": os.getpid()}
+)");
+  InvokeResult first = MustRun(spec, R"({"die": true})");
+  ASSERT_EQ(first.function_error, std::nullopt);
+  WaitForExit(PidOf(first));
+  InvokeResult second = MustRun(spec);
+  EXPECT_EQ(second.function_error, std::nullopt) << second.payload;
+  EXPECT_THAT(second.payload, StartsWith(R"({"count": 1, )"));
+}
+
+TEST_F(RunnerTest, LargeEventsAndTooLargeResponses) {
+  FunctionSpec spec = Python("large", R"(
+def lambda_handler(event, context):
+    if "size" in event:
+        return "x" * event["size"]
+    return len(event["data"])
+)");
+  const std::string data(5 * 1024 * 1024, 'd');
+  EXPECT_EQ(MustRun(spec, R"({"data": ")" + data + R"("})").payload, std::to_string(data.size()));
+  EXPECT_EQ(MustRun(spec, R"({"size": 6000000})").payload.size(), 6000002u);
+  InvokeResult too_large = MustRun(spec, R"({"size": 7000000})");
+  EXPECT_EQ(too_large.function_error, "Unhandled");
+  EXPECT_THAT(too_large.payload, HasSubstr(R"("errorType":"Function.ResponseSizeTooLarge")"));
+  EXPECT_EQ(MustRun(spec, R"({"size": 3})").payload, R"("xxx")");
+}
+
+TEST_F(RunnerTest, LoggingModuleAndNodeConsoleLinesCarryTheRequestId) {
+  FunctionSpec python = Python("pylog", R"(
+import logging
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+def lambda_handler(event, context):
+    logger.info("from logging")
+)");
+  InvokeResult result = MustRun(python, "{}", {.tail_logs = true});
+  EXPECT_THAT(Base64Decode(result.log_tail).value_or(""),
+              HasSubstr("Z\t" + result.request_id + "\tfrom logging\n"));
+  EXPECT_THAT(Base64Decode(result.log_tail).value_or(""), HasSubstr("[INFO]\t"));
+  FunctionSpec node = Function("nodelog", "nodejs20.x", "index.handler",
+                               {{"index.js", "exports.handler = async () => { console.log('hi', 42); };\n"}});
+  InvokeResult node_result = MustRun(node, "{}", {.tail_logs = true});
+  EXPECT_EQ(node_result.payload, "null");
+  EXPECT_THAT(Base64Decode(node_result.log_tail).value_or(""),
+              HasSubstr("Z\t" + node_result.request_id + "\tINFO\thi 42\n"));
+}
+
+TEST_F(RunnerTest, LogSinkGetsEveryInvocationsLogs) {
+  Mutex mu;
+  std::vector<std::string> received;
+  RunnerOptions options = Options();
+  options.log_sink = [&](const FunctionSpec& spec, std::string_view logs) {
+    MutexLock lock(mu);
+    received.push_back(spec.function_name + ":" + std::string(logs));
+  };
+  ASSERT_OK_AND_ASSIGN(auto runner, NewProcessRunner(options));
+  FunctionSpec spec = Python("sunk", "def lambda_handler(e, c):\n    print('sunk line')\n");
+  ASSERT_TRUE(runner->Run(spec, "{}", {}).ok());
+  MutexLock lock(mu);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_THAT(received[0], StartsWith("sunk:"));
+  EXPECT_THAT(received[0], HasSubstr("sunk line\nEND RequestId: "));
 }
 
 TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {

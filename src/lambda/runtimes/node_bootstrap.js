@@ -12,6 +12,7 @@ const http = require('http');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
+const util = require('util');
 
 const API = process.env.AWS_LAMBDA_RUNTIME_API;
 const [HOST, PORT] = [API.slice(0, API.lastIndexOf(':')), Number(API.slice(API.lastIndexOf(':') + 1))];
@@ -153,13 +154,29 @@ function runHandler(handler, event, context) {
   });
 }
 
+// As AWS's runtime: console lines are "<ISO time>\t<request id>\t<LEVEL>\t<message>".
+let currentRequestId;
+function patchConsole() {
+  const write = (level, stream) => (...args) => {
+    stream.write(`${new Date().toISOString()}\t${currentRequestId || 'undefined'}\t${level}\t` +
+                 `${util.format(...args)}\n`);
+  };
+  console.log = write('INFO', process.stdout);
+  console.info = write('INFO', process.stdout);
+  console.debug = write('DEBUG', process.stdout);
+  console.trace = write('TRACE', process.stdout);
+  console.warn = write('WARN', process.stderr);
+  console.error = write('ERROR', process.stderr);
+}
+
 async function main() {
+  patchConsole();
   let handler;
   try {
     handler = await loadHandler(process.env._HANDLER || '');
   } catch (e) {
     const doc = errorDocument(e);
-    console.error(`ERROR\t${doc.errorType}: ${doc.errorMessage}`);
+    console.error(`Uncaught Exception \t${JSON.stringify(doc)}`);
     await call('POST', `${PREFIX}/init/error`, JSON.stringify(doc),
                { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': doc.errorType });
     process.exit(1);
@@ -167,6 +184,7 @@ async function main() {
   for (;;) {
     const next = await call('GET', `${PREFIX}/invocation/next`);
     const requestId = next.headers['lambda-runtime-aws-request-id'];
+    currentRequestId = requestId;
     if (next.headers['lambda-runtime-trace-id']) {
       process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'];
     } else {
@@ -186,7 +204,7 @@ async function main() {
     }
     if (failed) {
       const doc = errorDocument(body);
-      console.error(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(doc)}`);
+      console.error(`Invoke Error \t${JSON.stringify(doc)}`);
       await call('POST', `${PREFIX}/invocation/${requestId}/error`, JSON.stringify(doc),
                  { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': doc.errorType });
     } else {

@@ -11,6 +11,7 @@ import decimal
 import http.client
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -161,6 +162,28 @@ def _load_handler(handler):
     return handler_function
 
 
+_current_request_id = ""
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _current_request_id
+        return True
+
+
+def _install_log_handler():
+    # As AWS's runtime: the root logger writes "[LEVEL]\t<time>Z\t<request id>\t<message>";
+    # its level stays WARNING until the function sets it.
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+
+
 def _flush_logs():
     try:
         sys.stdout.flush()
@@ -175,6 +198,8 @@ def main():
             stream.reconfigure(line_buffering=True)
         except Exception:
             pass
+    global _current_request_id
+    _install_log_handler()
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
@@ -193,6 +218,7 @@ def main():
         response, body = client.next()
         headers = response.headers
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        _current_request_id = request_id
         trace_id = headers.get("Lambda-Runtime-Trace-Id")
         if trace_id:
             os.environ["_X_AMZN_TRACE_ID"] = trace_id
