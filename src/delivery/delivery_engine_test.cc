@@ -1,0 +1,302 @@
+#include "delivery/delivery_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+#include <filesystem>
+#include <set>
+
+#include "common/crypto.h"
+#include "common/test_util.h"
+#include "delivery/compression.h"
+#include "kv/test_db.h"
+
+namespace salespipe::delivery {
+namespace {
+
+using ::salespipe::testing::StatusIs;
+
+constexpr const char* kAccount = "000000000000";
+constexpr const char* kRegion = "us-east-1";
+
+class EchoInvoker : public lambda::Invoker {
+ public:
+  // Ok for every record, data with a "!" appended and partition key = the data's first char.
+  Result<lambda::InvokeResult> Invoke(const lambda::InvokeRequest& request) override;
+  int calls = 0;
+};
+
+class DeliveryEngineTest : public ::testing::Test {
+ protected:
+  DeliveryEngineTest() : clock_(1714566910123) {
+    root_ = db_.path() + "-lake";
+    std::filesystem::remove_all(root_);
+    Open();
+  }
+  ~DeliveryEngineTest() override {
+    Close();
+    std::filesystem::remove_all(root_);
+  }
+  void Open() {
+    log_ = std::make_unique<log::ShardLog>(db_.get(), clock_);
+    ASSERT_OK(log_->Open());
+    auto lake = lake::Lake::Open({.root = root_}, db_.get(), clock_);
+    ASSERT_TRUE(lake.ok());
+    lake_ = std::move(lake).value();
+    engine_ = std::make_unique<DeliveryEngine>(db_.get(), *log_, *lake_, clock_, &invoker_,
+                                               EngineOptions{});
+    ASSERT_OK(engine_->Open());
+  }
+  // A crash: everything goes away without a flush (engine not started, so no drain).
+  void Close() {
+    engine_.reset();
+    lake_.reset();
+    log_.reset();
+  }
+  StreamDef Def(std::string name, Destination d) {
+    return StreamDef{.account = kAccount,
+                     .region = kRegion,
+                     .name = name,
+                     .arn = "arn:aws:firehose:us-east-1:000000000000:deliverystream/" + name,
+                     .destination = std::move(d)};
+  }
+  void Put(std::string_view stream, std::vector<std::string> records) {
+    std::vector<std::string_view> views(records.begin(), records.end());
+    ASSERT_OK(engine_->PutRecords(kAccount, kRegion, stream, views).status());
+  }
+  int Step(std::string_view stream) {
+    StreamWorker* worker = engine_->worker(kAccount, kRegion, stream);
+    EXPECT_NE(worker, nullptr);
+    int written = 0;
+    while (true) {
+      auto step = worker->Step(false);
+      EXPECT_TRUE(step.ok()) << step.status().ToString();
+      if (!step.ok()) break;
+      written += step->objects_written;
+      if (!step->more) break;
+    }
+    return written;
+  }
+  // key -> body of every object in `bucket`.
+  std::map<std::string, std::string> Objects(std::string_view bucket) {
+    std::map<std::string, std::string> out;
+    auto listed = lake_->List(bucket, {.max_keys = 10000});
+    EXPECT_TRUE(listed.ok());
+    if (!listed.ok()) return out;
+    for (const auto& entry : listed->objects) {
+      auto object = lake_->Open(bucket, entry.key);
+      std::string body;
+      EXPECT_OK(lake::Lake::ReadRange(object->fd.get(), 0, object->meta.size,
+                                      [&](std::string_view c) {
+                                        body.append(c);
+                                        return Status::Ok();
+                                      }));
+      out[entry.key] = body;
+    }
+    return out;
+  }
+
+  FakeClock clock_;
+  kv::TestDb db_;
+  std::string root_;
+  EchoInvoker invoker_;
+  std::unique_ptr<log::ShardLog> log_;
+  std::unique_ptr<lake::Lake> lake_;
+  std::unique_ptr<DeliveryEngine> engine_;
+};
+
+Result<lambda::InvokeResult> EchoInvoker::Invoke(const lambda::InvokeRequest& request) {
+  ++calls;
+  rapidjson::Document doc;
+  doc.Parse(request.payload.c_str());
+  std::string out = "{\"records\":[";
+  bool first = true;
+  for (const auto& r : doc["records"].GetArray()) {
+    std::string data = *Base64Decode(r["data"].GetString());
+    if (!first) out += ",";
+    first = false;
+    out += "{\"recordId\":\"" + std::string(r["recordId"].GetString()) +
+           "\",\"result\":\"Ok\",\"data\":\"" + Base64Encode(data + "!") +
+           "\",\"metadata\":{\"partitionKeys\":{\"k\":\"" + data.substr(0, 1) + "\"}}}";
+  }
+  return lambda::InvokeResult{.payload = out + "]}"};
+}
+
+TEST_F(DeliveryEngineTest, IntervalFlushesConcatenatedRecordsUnderAwsKeys) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(engine_->CreateStream(Def("orders", {.bucket = "lake", .has_prefix = true,
+                                                 .prefix = "sales/", .buffer_size_mb = 1,
+                                                 .buffer_interval_seconds = 60}))
+                .status());
+  Put("orders", {"a1", "b2"});
+  Put("orders", {"c3"});
+  EXPECT_EQ(Step("orders"), 0);  // not due yet
+  EXPECT_TRUE(Objects("lake").empty());
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(Step("orders"), 0);
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Step("orders"), 1);
+  auto objects = Objects("lake");
+  ASSERT_EQ(objects.size(), 1u);
+  const auto& [key, body] = *objects.begin();
+  EXPECT_EQ(body, "a1b2c3");  // no delimiter
+  // sales/2024/05/01/12/orders-1-2024-05-01-12-36-10-<uuid>
+  EXPECT_EQ(key.substr(0, 49), "sales/2024/05/01/12/orders-1-2024-05-01-12-36-10-");
+  EXPECT_EQ(key.size(), 49u + 36u);
+  // Empty buffers make no objects.
+  clock_.Advance(std::chrono::seconds(600));
+  EXPECT_EQ(Step("orders"), 0);
+}
+
+TEST_F(DeliveryEngineTest, SizeFlushesAndIntervalZeroDeliversAtOnce) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(engine_->CreateStream(Def("big", {.bucket = "lake", .buffer_size_mb = 1,
+                                              .buffer_interval_seconds = 900}))
+                .status());
+  Put("big", {std::string(600 << 10, 'x')});
+  EXPECT_EQ(Step("big"), 0);
+  Put("big", {std::string(500 << 10, 'y')});
+  EXPECT_EQ(Step("big"), 1);
+
+  ASSERT_OK(engine_->CreateStream(Def("now", {.bucket = "lake", .has_prefix = true,
+                                              .prefix = "now/", .buffer_interval_seconds = 0,
+                                              .compression = Compression::kGzip}))
+                .status());
+  Put("now", {"{\"a\":1}\n"});
+  EXPECT_EQ(Step("now"), 1);
+  for (const auto& [key, body] : Objects("lake")) {
+    if (!key.starts_with("now/")) continue;
+    EXPECT_TRUE(key.ends_with(".gz"));
+    ASSERT_OK_AND_ASSIGN(std::string plain, Decompress(Compression::kGzip, body));
+    EXPECT_EQ(plain, "{\"a\":1}\n");
+  }
+}
+
+TEST_F(DeliveryEngineTest, CrashBeforeCommitRedeliversOnceAndCommittedRecordsNeverAgain) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(engine_->CreateStream(Def("s", {.bucket = "lake", .buffer_interval_seconds = 0,
+                                            .append_delimiter = true}))
+                .status());
+  Put("s", {"r1", "r2"});
+  EXPECT_EQ(Step("s"), 1);
+  Put("s", {"r3", "r4"});
+  // A crash after the records were acknowledged, with an object staged but not committed.
+  {
+    auto staged = lake_->NewStagedFile();
+    ASSERT_TRUE(staged.ok());
+    ASSERT_OK(staged->Append("r3\nr4\n"));
+    std::string path = staged->path();
+    std::filesystem::copy_file(path, path + "-left");
+  }
+  Close();
+  db_.Reopen();
+  Open();
+  EXPECT_EQ(Step("s"), 1);
+  std::set<std::string> bodies;
+  for (const auto& [key, body] : Objects("lake")) bodies.insert(body);
+  EXPECT_EQ(bodies, (std::set<std::string>{"r1\nr2\n", "r3\nr4\n"}));
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.staging"));
+  // Restart again: nothing is delivered twice.
+  Close();
+  db_.Reopen();
+  Open();
+  EXPECT_EQ(Step("s"), 0);
+  EXPECT_EQ(Objects("lake").size(), 2u);
+}
+
+TEST_F(DeliveryEngineTest, MissingBucketRetriesWithoutLoss) {
+  ASSERT_OK(engine_->CreateStream(Def("s", {.bucket = "later", .buffer_interval_seconds = 0}))
+                .status());
+  Put("s", {"x"});
+  EXPECT_EQ(Step("s"), 0);
+  StreamWorker* worker = engine_->worker(kAccount, kRegion, "s");
+  EXPECT_EQ(worker->delivery_failures(), 1);
+  ASSERT_OK(lake_->CreateBucket("later", kRegion));
+  EXPECT_EQ(Step("s"), 0);  // still backing off
+  clock_.Advance(std::chrono::seconds(31));
+  EXPECT_EQ(Step("s"), 1);
+  ASSERT_EQ(Objects("later").size(), 1u);
+  EXPECT_EQ(Objects("later").begin()->second, "x");
+}
+
+TEST_F(DeliveryEngineTest, KinesisSourceStartsAtLatestAndFollowsResharding) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK_AND_ASSIGN(log::StreamInfo source, log_->CreateStream({.name = "kinesis/k"}));
+  log::ShardId shard0{source.id, 0};
+  ASSERT_OK(log_->AppendAndCommit(shard0, {.partition_key = "p", .data = "before"}).status());
+  StreamDef def = Def("fromk", {.bucket = "lake", .buffer_interval_seconds = 0});
+  def.kinesis_source = true;
+  def.source_log = "kinesis/k";
+  def.source_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/k";
+  ASSERT_OK(engine_->CreateStream(def).status());
+  EXPECT_THAT(engine_->PutRecords(kAccount, kRegion, "fromk", {"x"}),
+              StatusIs(ErrorCode::kFailedPrecondition));
+  ASSERT_OK(log_->AppendAndCommit(shard0, {.partition_key = "p", .data = "a"}).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<log::ShardId> children,
+                       log_->SplitShard(shard0, log::kMaxHashKey / 2));
+  ASSERT_OK(log_->AppendAndCommit(children[1], {.partition_key = "p", .data = "c"}).status());
+  ASSERT_OK(log_->AppendAndCommit(children[0], {.partition_key = "p", .data = "b"}).status());
+  Step("fromk");
+  std::string all;
+  for (const auto& [key, body] : Objects("lake")) all += body;
+  // The parent first; "before" is older than the delivery stream.
+  EXPECT_TRUE(all == "abc" || all == "acb") << all;
+}
+
+TEST_F(DeliveryEngineTest, LambdaTransformAndDynamicPartitioning) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .has_prefix = true,
+                .prefix = "k=!{partitionKeyFromLambda:k}/",
+                .has_error_prefix = true,
+                .error_prefix = "err/!{firehose:error-output-type}/",
+                .buffer_size_mb = 64,
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "f", .buffer_interval_seconds = 0},
+                .dynamic_partitioning = true};
+  ASSERT_OK(engine_->CreateStream(Def("t", d)).status());
+  Put("t", {"a1", "b1", "a2"});
+  EXPECT_EQ(Step("t"), 2);
+  EXPECT_EQ(invoker_.calls, 1);
+  std::map<std::string, std::string> by_prefix;
+  for (const auto& [key, body] : Objects("lake")) by_prefix[key.substr(0, 4)] = body;
+  EXPECT_EQ(by_prefix["k=a/"], "a1!a2!");
+  EXPECT_EQ(by_prefix["k=b/"], "b1!");
+}
+
+TEST_F(DeliveryEngineTest, UpdateDestinationBumpsTheVersionInNames) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(engine_->CreateStream(Def("u", {.bucket = "lake", .buffer_interval_seconds = 0}))
+                .status());
+  EXPECT_THAT(engine_->UpdateDestination(kAccount, kRegion, "u", 7, {}, ""),
+              StatusIs(ErrorCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(StreamDef updated,
+                       engine_->UpdateDestination(kAccount, kRegion, "u", 1,
+                                                  {.bucket = "lake", .has_prefix = true,
+                                                   .prefix = "v2/", .buffer_interval_seconds = 0},
+                                                  ""));
+  EXPECT_EQ(updated.version, 2);
+  Put("u", {"z"});
+  EXPECT_EQ(Step("u"), 1);
+  auto objects = Objects("lake");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->first.substr(0, 19), "v2/2024/05/01/12/u-");
+  EXPECT_EQ(objects.begin()->first.substr(19, 2), "2-");
+}
+
+TEST_F(DeliveryEngineTest, DeleteDrainsAndRemoves) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(engine_->CreateStream(Def("d", {.bucket = "lake"})).status());
+  EXPECT_THAT(engine_->CreateStream(Def("d", {.bucket = "lake"})),
+              StatusIs(ErrorCode::kAlreadyExists));
+  Put("d", {"last words"});
+  ASSERT_OK(engine_->DeleteStream(kAccount, kRegion, "d"));
+  EXPECT_EQ(Objects("lake").begin()->second, "last words");
+  EXPECT_THAT(engine_->GetStream(kAccount, kRegion, "d"), StatusIs(ErrorCode::kNotFound));
+  EXPECT_THAT(engine_->PutRecords(kAccount, kRegion, "d", {"x"}), StatusIs(ErrorCode::kNotFound));
+  EXPECT_TRUE(engine_->ListStreams(kAccount, kRegion).empty());
+}
+
+}  // namespace
+}  // namespace salespipe::delivery

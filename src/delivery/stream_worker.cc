@@ -1,0 +1,522 @@
+#include "delivery/stream_worker.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/crypto.h"
+#include "common/logging.h"
+#include "delivery/compression.h"
+#include "delivery/jq.h"
+
+namespace salespipe::delivery {
+namespace {
+
+constexpr int kReadRecords = 1000;
+constexpr int64_t kReadBytes = 4 << 20;
+constexpr int kMaxActivePartitions = 500;
+constexpr int64_t kMaxBackoffMillis = 30'000;
+constexpr std::string_view kProcessingFailed = "processing-failed";
+// AWS's error-output type for records dynamic partitioning could not place (verify).
+constexpr std::string_view kPartitioningFailed = "partitioning-failed";
+
+std::string RecordId(uint32_t shard, uint64_t sequence) {
+  char text[48];
+  std::snprintf(text, sizeof(text), "%020llu%06u", static_cast<unsigned long long>(sequence),
+                shard);
+  return text;
+}
+
+std::string SerializeKeys(const std::map<std::string, std::string>& lambda_keys,
+                          const std::map<std::string, std::string>& query_keys) {
+  std::string out;
+  for (const auto& [k, v] : lambda_keys) out += "L" + k + '\0' + v + '\0';
+  for (const auto& [k, v] : query_keys) out += "Q" + k + '\0' + v + '\0';
+  return out;
+}
+
+}  // namespace
+
+StreamWorker::StreamWorker(WorkerDeps deps, StreamDef def) : deps_(std::move(deps)), def_(std::move(def)) {
+  Result<TimeZone> zone = TimeZone::Load(def_.destination.time_zone);
+  if (zone.ok()) zone_ = std::move(zone).value();
+}
+
+StreamWorker::~StreamWorker() { Stop(false); }
+
+std::string StreamWorker::CheckpointPrefix(std::string_view id) {
+  return "firehose/cp/" + std::string(id) + "/";
+}
+
+std::string StreamWorker::CheckpointKey(std::string_view id, uint32_t shard) {
+  char index[16];
+  std::snprintf(index, sizeof(index), "%010u", shard);
+  return CheckpointPrefix(id) + index;
+}
+
+std::string StreamWorker::EncodeCheckpoint(std::optional<uint64_t> next) {
+  if (!next) return "done";
+  std::string out;
+  kv::AppendUint64(&out, *next);
+  return out;
+}
+
+void StreamWorker::Start() {
+  MutexLock lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void StreamWorker::Stop(bool drain) {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!drain) return;
+  // Everything readable now, transformed and flushed; a failed flush leaves the records in
+  // the source log (nothing is lost, they are delivered after the next start).
+  for (int round = 0; round < 1000; ++round) {
+    Result<StepResult> step = Step(/*force=*/true);
+    if (!step.ok()) {
+      SPDLOG_WARN("firehose {}: final delivery failed: {}", def_.name, step.status().ToString());
+      return;
+    }
+    if (!step->more) return;
+  }
+}
+
+void StreamWorker::Wake() {
+  {
+    MutexLock lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void StreamWorker::Update(StreamDef def) {
+  {
+    MutexLock lock(mu_);
+    pending_def_ = std::move(def);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::chrono::system_clock::time_point StreamWorker::NextDeadline() const {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(next_deadline_ms_.load()));
+}
+
+void StreamWorker::Loop() {
+  while (true) {
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    Result<StepResult> step = Step(/*force=*/false);
+    if (!step.ok()) {
+      SPDLOG_ERROR("firehose {}: delivery step failed: {}", def_.name, step.status().ToString());
+    }
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    if (step.ok() && step->more) continue;
+    if (woken_) continue;
+    // Sleep until a buffer is due (real time: buffer intervals are wall-clock intervals) or a
+    // wake-up (records, updates, stop). No polling: with nothing buffered we wait for a wake.
+    int64_t deadline = next_deadline_ms_.load();
+    if (deadline == 0) {
+      cv_.wait(lock, [&] { return stopping_ || woken_; });
+    } else {
+      int64_t wait_ms = std::max<int64_t>(1, deadline - deps_.clock.NowMillis());
+      cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || woken_; });
+    }
+  }
+}
+
+Status StreamWorker::LoadCheckpoints() {
+  std::string prefix = CheckpointPrefix(def_.id);
+  auto it = deps_.db.NewIterator(kv::Cf::kMeta, prefix, kv::PrefixSuccessor(prefix));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    std::string_view key = it->key().substr(prefix.size());
+    uint32_t shard = static_cast<uint32_t>(std::stoul(std::string(key)));
+    Cursor cursor;
+    std::string_view value = it->value();
+    if (value == "done") {
+      cursor.finished = true;
+    } else if (!kv::ConsumeUint64(&value, &cursor.next)) {
+      return Status::Internal("corrupt delivery checkpoint");
+    }
+    cursors_[shard] = cursor;
+  }
+  RETURN_IF_ERROR(it->status());
+  loaded_ = true;
+  return Status::Ok();
+}
+
+int64_t StreamWorker::BufferedBytes() const {
+  int64_t total = input_bytes_;
+  for (const auto& [key, buffer] : buffers_) total += static_cast<int64_t>(buffer.body.size());
+  for (const auto& [key, buffer] : error_buffers_) total += static_cast<int64_t>(buffer.body.size());
+  return total;
+}
+
+Result<bool> StreamWorker::ReadSources() {
+  Result<log::StreamInfo> info = deps_.log.FindStream(def_.source_log);
+  if (!info.ok()) {
+    if (info.status().code() == ErrorCode::kNotFound) {
+      source_stream_ = 0;
+      return false;  // the source stream was deleted: delivery stops (spec 6.7)
+    }
+    return info.status();
+  }
+  source_stream_ = info->id.value;
+  bool read_any = false;
+  const int64_t now = deps_.clock.NowMillis();
+  for (const log::ShardInfo& shard : info->shards) {
+    if (BufferedBytes() >= deps_.max_buffered_bytes) break;
+    auto cursor_it = cursors_.find(shard.id.index);
+    if (cursor_it == cursors_.end()) {
+      // A shard without a checkpoint (a child created after delivery started) starts at its
+      // beginning once all its parents are read to their end.
+      for (std::optional<uint32_t> parent : {shard.parent, shard.adjacent_parent}) {
+        if (!parent) continue;
+        auto p = cursors_.find(*parent);
+        if (p == cursors_.end() || !p->second.finished) goto next_shard;
+      }
+      {
+        Result<log::SequenceNumber> start =
+            deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
+        if (!start.ok()) continue;
+        cursor_it = cursors_.emplace(shard.id.index, Cursor{.next = start->value}).first;
+      }
+    }
+    if (cursor_it->second.finished) continue;
+    {
+      Cursor& cursor = cursor_it->second;
+      Result<log::ReadResult> read = deps_.log.Read(
+          shard.id, {cursor.next}, {.max_records = kReadRecords, .max_bytes = kReadBytes});
+      if (!read.ok() && read.status().code() == ErrorCode::kOutOfRange) {
+        // Trimmed past the checkpoint (the destination failed for longer than the retention):
+        // AWS drops such data too.
+        SPDLOG_WARN("firehose {}: records of shard {} expired before delivery", def_.name,
+                    shard.id.index);
+        Result<log::SequenceNumber> start =
+            deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
+        if (start.ok()) cursor.next = start->value;
+        continue;
+      }
+      if (!read.ok()) continue;  // e.g. the stream went away meanwhile
+      for (log::Record& record : read->records) {
+        SourceRecord source{.shard = shard.id.index,
+                            .sequence = record.sequence.value,
+                            .arrival_millis = record.arrival_millis,
+                            .partition_key = std::move(record.partition_key),
+                            .data = std::move(record.data),
+                            .record_id = RecordId(shard.id.index, record.sequence.value)};
+        if (def_.kinesis_source && deps_.format_sequence) {
+          source.kinesis_sequence = deps_.format_sequence(shard.id, record.sequence);
+        }
+        if (input_.empty()) input_first_entry_ = now;
+        input_bytes_ += static_cast<int64_t>(source.data.size());
+        input_.push_back(std::move(source));
+        read_any = true;
+      }
+      if (read->next) {
+        cursor.next = read->next->value;
+      } else {
+        cursor.finished = true;
+        checkpoint_dirty_ = true;
+        read_any = true;  // children may be readable now
+      }
+    }
+  next_shard:;
+  }
+  return read_any;
+}
+
+void StreamWorker::AddError(const SourceRecord& source, const FailedRecord& failure,
+                            const std::string& output_type) {
+  Buffer& buffer = error_buffers_[output_type];
+  const int64_t now = deps_.clock.NowMillis();
+  if (buffer.records == 0) {
+    buffer.oldest_arrival = source.arrival_millis;
+    buffer.first_entry = now;
+  }
+  buffer.oldest_arrival = std::min(buffer.oldest_arrival, source.arrival_millis);
+  ++buffer.records;
+  buffer.body += ErrorEnvelope(source, failure,
+                               def_.destination.lambda ? def_.destination.lambda->function_arn : "");
+}
+
+void StreamWorker::Accept(const SourceRecord& source, std::string data,
+                          const std::map<std::string, std::string>& lambda_keys) {
+  const Destination& d = def_.destination;
+  const int64_t now = deps_.clock.NowMillis();
+  std::map<std::string, std::string> used_lambda, used_query;
+  if (d.dynamic_partitioning) {
+    auto fail = [&](std::string code, std::string message) {
+      AddError(source,
+               FailedRecord{.error_code = std::move(code), .error_message = std::move(message),
+                            .attempts = 1, .attempt_ending_millis = now},
+               std::string(kPartitioningFailed));
+    };
+    Result<PrefixInfo> info = ParsePrefix(d.prefix);
+    if (!info.ok()) return fail("DynamicPartitioning.InvalidPrefix", info.status().message());
+    for (const std::string& key : info->lambda_keys) {
+      auto it = lambda_keys.find(key);
+      if (it == lambda_keys.end()) {
+        return fail("DynamicPartitioning.PartitionKeyMissing",
+                    "The partition key " + key + " was not returned by the Lambda function.");
+      }
+      used_lambda[key] = it->second;
+    }
+    if (!info->query_keys.empty()) {
+      Result<JqQuery> query = JqQuery::Parse(d.metadata_query);
+      if (!query.ok()) return fail("DynamicPartitioning.MetadataExtractionFailed", query.status().message());
+      Result<std::map<std::string, std::string>> values = query->Evaluate(data);
+      if (!values.ok()) {
+        return fail("DynamicPartitioning.MetadataExtractionFailed", values.status().message());
+      }
+      for (const std::string& key : info->query_keys) {
+        auto it = values->find(key);
+        if (it == values->end()) {
+          return fail("DynamicPartitioning.PartitionKeyMissing",
+                      "The partition key " + key + " is not extracted by the query.");
+        }
+        used_query[key] = it->second;
+      }
+    }
+  }
+  std::string key = SerializeKeys(used_lambda, used_query);
+  auto it = buffers_.find(key);
+  if (it == buffers_.end()) {
+    if (static_cast<int>(buffers_.size()) >= kMaxActivePartitions) {
+      AddError(source,
+               FailedRecord{.error_code = "DynamicPartitioning.ActivePartitionsLimitExceeded",
+                            .error_message = "The number of active partitions exceeds 500.",
+                            .attempts = 1,
+                            .attempt_ending_millis = now},
+               std::string(kPartitioningFailed));
+      return;
+    }
+    it = buffers_.emplace(key, Buffer{.oldest_arrival = source.arrival_millis,
+                                      .first_entry = now,
+                                      .lambda_keys = std::move(used_lambda),
+                                      .query_keys = std::move(used_query)})
+             .first;
+  }
+  Buffer& buffer = it->second;
+  buffer.oldest_arrival = std::min(buffer.oldest_arrival, source.arrival_millis);
+  ++buffer.records;
+  buffer.body += data;
+  if (d.append_delimiter) buffer.body.push_back('\n');
+}
+
+void StreamWorker::TransformDue(bool force) {
+  if (input_.empty()) return;
+  const Destination& d = def_.destination;
+  if (!d.lambda) {
+    for (SourceRecord& record : input_) {
+      std::string data = record.data;
+      Accept(record, std::move(data), {});
+    }
+    input_.clear();
+    input_bytes_ = 0;
+    return;
+  }
+  const LambdaProcessor& processor = *d.lambda;
+  const int64_t now = deps_.clock.NowMillis();
+  const bool due = force || input_bytes_ >= processor.buffer_bytes ||
+                   now - input_first_entry_ >= processor.buffer_interval_seconds * 1000ll;
+  if (!due) return;
+  TransformContext context{.stream_arn = def_.arn,
+                           .region = def_.region,
+                           .account = def_.account,
+                           .source_kinesis_arn = def_.kinesis_source ? def_.source_arn : ""};
+  while (!input_.empty()) {
+    // One invocation per processor buffer (and within Lambda's 6 MB request: base64 grows
+    // records by 4/3, the buffer is at most 3 MB).
+    std::vector<const SourceRecord*> batch;
+    int64_t bytes = 0;
+    for (const SourceRecord& record : input_) {
+      if (!batch.empty() && bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
+        break;
+      }
+      batch.push_back(&record);
+      bytes += static_cast<int64_t>(record.data.size());
+    }
+    if (!force && bytes < processor.buffer_bytes &&
+        now - input_first_entry_ < processor.buffer_interval_seconds * 1000ll) {
+      break;  // the remainder waits for its own buffer
+    }
+    TransformResult result = Transform(deps_.invoker.load(), processor, context, batch, deps_.clock);
+    for (TransformedRecord& ok : result.ok) {
+      Accept(*batch[ok.index], std::move(ok.data), ok.partition_keys);
+    }
+    for (const FailedRecord& failed : result.failed) {
+      AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
+    }
+    if (result.dropped > 0) checkpoint_dirty_ = true;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      input_bytes_ -= static_cast<int64_t>(input_.front().data.size());
+      input_.pop_front();
+    }
+    input_first_entry_ = now;
+  }
+}
+
+bool StreamWorker::FlushDue(bool force) const {
+  if (force) return true;
+  if (BufferedBytes() >= deps_.max_buffered_bytes) return true;
+  const Destination& d = def_.destination;
+  const int64_t now = deps_.clock.NowMillis();
+  const int64_t size_limit = static_cast<int64_t>(d.buffer_size_mb) << 20;
+  const int64_t interval = d.buffer_interval_seconds * 1000ll;
+  for (const auto* buffers : {&buffers_, &error_buffers_}) {
+    for (const auto& [key, buffer] : *buffers) {
+      if (static_cast<int64_t>(buffer.body.size()) >= size_limit) return true;
+      if (now - buffer.first_entry >= interval) return true;
+    }
+  }
+  return checkpoint_dirty_ && buffers_.empty() && error_buffers_.empty();
+}
+
+Result<int> StreamWorker::Flush() {
+  const Destination& d = def_.destination;
+  const int64_t now = deps_.clock.NowMillis();
+  std::string extension(d.file_extension ? std::string_view(*d.file_extension)
+                                         : CompressionExtension(d.compression));
+  std::vector<lake::NewObject> objects;
+  auto stage = [&](const std::string& key, const std::string& body) -> Status {
+    std::string name = key.substr(key.rfind('/') + 1);
+    if (d.compression == Compression::kZip && name.ends_with(".zip")) name.resize(name.size() - 4);
+    ASSIGN_OR_RETURN(std::string compressed, Compress(d.compression, body, name));
+    ASSIGN_OR_RETURN(lake::StagedFile file, deps_.lake.NewStagedFile());
+    RETURN_IF_ERROR(file.Append(compressed));
+    objects.push_back(lake::NewObject{
+        .bucket = d.bucket,
+        .key = key,
+        .file = std::move(file),
+        .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
+                                 .content_type = "application/octet-stream"}});
+    return Status::Ok();
+  };
+  for (const auto& [partition, buffer] : buffers_) {
+    PrefixContext context{.arrival_millis = buffer.oldest_arrival,
+                          .lambda_keys = buffer.lambda_keys,
+                          .query_keys = buffer.query_keys};
+    ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(d.prefix, d.has_prefix, context, zone_));
+    std::string key =
+        prefix + ObjectName(def_.name, def_.version, now, NewUuid(), extension, zone_);
+    RETURN_IF_ERROR(stage(key, buffer.body));
+  }
+  for (const auto& [type, buffer] : error_buffers_) {
+    PrefixContext context{.arrival_millis = buffer.oldest_arrival, .error_output_type = type};
+    ASSIGN_OR_RETURN(std::string prefix, EvaluateErrorPrefix(d.prefix, d.error_prefix,
+                                                             d.has_error_prefix, context, zone_));
+    std::string key =
+        prefix + ObjectName(def_.name, def_.version, now, NewUuid(), extension, zone_);
+    RETURN_IF_ERROR(stage(key, buffer.body));
+  }
+  // The checkpoints: per shard, the first record still waiting for the processor, else the
+  // read position (everything before it is in the objects above or was dropped).
+  kv::Batch batch = deps_.db.NewBatch();
+  std::map<uint32_t, uint64_t> first_waiting;
+  for (const SourceRecord& record : input_) first_waiting.emplace(record.shard, record.sequence);
+  for (const auto& [shard, cursor] : cursors_) {
+    auto waiting = first_waiting.find(shard);
+    std::optional<uint64_t> next;
+    if (waiting != first_waiting.end()) {
+      next = waiting->second;
+    } else if (!cursor.finished) {
+      next = cursor.next;
+    }
+    batch.Put(kv::Cf::kMeta, CheckpointKey(def_.id, shard), EncodeCheckpoint(next));
+  }
+  const int count = static_cast<int>(objects.size());
+  if (objects.empty()) {
+    RETURN_IF_ERROR(deps_.db.Commit(batch));
+  } else {
+    Result<std::vector<lake::ObjectMeta>> stored = deps_.lake.PutObjects(std::move(objects), batch);
+    if (!stored.ok()) return stored.status();
+  }
+  buffers_.clear();
+  error_buffers_.clear();
+  checkpoint_dirty_ = false;
+  return count;
+}
+
+Status StreamWorker::FlushWithBackoff(int64_t now, StepResult* out) {
+  Result<int> written = Flush();
+  if (written.ok()) {
+    out->objects_written += *written;
+    objects_written_ += *written;
+    failures_in_row_ = 0;
+    retry_at_ = 0;
+    return Status::Ok();
+  }
+  ++delivery_failures_;
+  if (written.status().code() != ErrorCode::kNotFound) return written.status();
+  // The bucket is missing: retry with backoff, keep everything (AWS retries for 24 h).
+  ++failures_in_row_;
+  int64_t backoff = std::min<int64_t>(kMaxBackoffMillis, 500ll << std::min(failures_in_row_, 10));
+  retry_at_ = now + backoff;
+  SPDLOG_WARN("firehose {}: delivery to bucket {} failed ({}); retrying in {} ms", def_.name,
+              def_.destination.bucket, written.status().message(), backoff);
+  out->more = false;
+  return Status::Ok();
+}
+
+Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
+  MutexLock step_lock(step_mu_);
+  StepResult out;
+  std::optional<StreamDef> update;
+  {
+    MutexLock lock(mu_);
+    update = pending_def_;
+  }
+  if (!loaded_) RETURN_IF_ERROR(LoadCheckpoints());
+  const int64_t now = deps_.clock.NowMillis();
+  const bool backing_off = !force && now < retry_at_;
+  if (update && !backing_off) {
+    // Deliver what was read under the old configuration first, then switch.
+    if (!input_.empty() || !buffers_.empty() || !error_buffers_.empty() || checkpoint_dirty_) {
+      TransformDue(/*force=*/true);
+      RETURN_IF_ERROR(FlushWithBackoff(now, &out));
+    }
+    if (input_.empty() && buffers_.empty() && error_buffers_.empty()) {
+      MutexLock lock(mu_);
+      if (pending_def_ && pending_def_->version == update->version) pending_def_.reset();
+      def_ = std::move(*update);
+      Result<TimeZone> zone = TimeZone::Load(def_.destination.time_zone);
+      zone_ = zone.ok() ? std::move(zone).value() : TimeZone();
+    }
+  }
+  if (!backing_off && now >= retry_at_) {
+    ASSIGN_OR_RETURN(out.more, ReadSources());
+    TransformDue(force);
+    if (FlushDue(force) && (!buffers_.empty() || !error_buffers_.empty() || checkpoint_dirty_)) {
+      RETURN_IF_ERROR(FlushWithBackoff(now, &out));
+    }
+  }
+  // The next time something is due (0 = nothing buffered: wait for a wake-up).
+  int64_t deadline = 0;
+  auto consider = [&](int64_t at) { deadline = deadline == 0 ? at : std::min(deadline, at); };
+  if (retry_at_ > 0) consider(retry_at_);
+  if (!input_.empty() && def_.destination.lambda) {
+    consider(input_first_entry_ + def_.destination.lambda->buffer_interval_seconds * 1000ll);
+  }
+  for (const auto* buffers : {&buffers_, &error_buffers_}) {
+    for (const auto& [key, buffer] : *buffers) {
+      consider(buffer.first_entry + def_.destination.buffer_interval_seconds * 1000ll);
+    }
+  }
+  next_deadline_ms_ = deadline;
+  // Memory bound reached without a flush (backing off): do not spin.
+  if (BufferedBytes() >= deps_.max_buffered_bytes && retry_at_ > now) out.more = false;
+  return out;
+}
+
+}  // namespace salespipe::delivery

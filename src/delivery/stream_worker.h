@@ -1,0 +1,152 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/status.h"
+#include "delivery/object_key.h"
+#include "delivery/stream_def.h"
+#include "delivery/transform.h"
+#include "kv/db.h"
+#include "lake/lake.h"
+#include "lambda/invoker.h"
+#include "log/shard_log.h"
+
+namespace salespipe::delivery {
+
+// What a StreamWorker needs from the engine. References must outlive the worker.
+struct WorkerDeps {
+  kv::Db& db;
+  log::ShardLog& log;
+  lake::Lake& lake;
+  const Clock& clock;
+  const std::atomic<lambda::Invoker*>& invoker;
+  // Kinesis's text of a sequence number (kinesisRecordMetadata); may be empty.
+  std::function<std::string(log::ShardId, log::SequenceNumber)> format_sequence;
+  int64_t max_buffered_bytes = 256ll << 20;
+};
+
+// Delivers one delivery stream: reads its source log shards from durable checkpoints
+// (parents before children), runs the Lambda processor, buffers per destination partition
+// and writes objects into the lake. The checkpoints advance only in the RocksDB batch that
+// commits the objects (lake::Lake::PutObjects), so after a crash every source record is
+// delivered exactly once: records past the checkpoint are read, transformed and buffered
+// again. Buffered bytes are bounded (WorkerDeps::max_buffered_bytes): the worker stops reading
+// while full and flushes.
+//
+// Checkpoint layout (kv::Cf::kMeta), written with the objects:
+//   "firehose/cp/<stream id>/<shard index, 10 digits>" -> u64 BE next sequence number to
+//                                                         deliver, or "done" (shard closed
+//                                                         and fully delivered)
+//
+// Threading: Start() runs Step() on the worker's own thread, woken by Wake() (log listeners,
+// updates) and by buffer deadlines; Step() may also be called directly by tests (not while
+// started). Transforms run on that thread, never on a caller's.
+class StreamWorker {
+ public:
+  StreamWorker(WorkerDeps deps, StreamDef def);
+  ~StreamWorker();  // Stop(false)
+
+  // Key prefix of the checkpoints of delivery stream `id`.
+  static std::string CheckpointPrefix(std::string_view id);
+  static std::string CheckpointKey(std::string_view id, uint32_t shard);
+  static std::string EncodeCheckpoint(std::optional<uint64_t> next);  // nullopt = done
+
+  void Start();
+  // Stops the thread; with `drain`, then delivers everything readable now (one attempt per
+  // flush; what fails stays in the source log for the next start). Idempotent.
+  void Stop(bool drain);
+  void Wake();
+  // Applies `def` (an UpdateDestination) after delivering what is buffered under the old one.
+  void Update(StreamDef def);
+
+  struct StepResult {
+    bool more = false;       // read records and may have more: step again at once
+    int objects_written = 0;
+  };
+  // One round: read what is readable (while under the memory bound), transform what is due,
+  // flush what is due. `force` transforms and flushes everything buffered.
+  // Errors: kInternal on storage failure; delivery failures (missing bucket) are retried with
+  // backoff and reported as OK with nothing written.
+  Result<StepResult> Step(bool force);
+
+  // The stream id of the source log (for log listeners), if resolved.
+  uint64_t source_stream() const { return source_stream_.load(); }
+  // The earliest time a buffer or the processor is due (for the thread's sleep).
+  std::chrono::system_clock::time_point NextDeadline() const;
+  // Counters for tests and logs.
+  int64_t objects_written() const { return objects_written_.load(); }
+  int64_t delivery_failures() const { return delivery_failures_.load(); }
+
+ private:
+  struct Cursor {
+    uint64_t next = 0;
+    bool finished = false;  // read to the end of a closed shard
+  };
+  struct Buffer {
+    std::string body;
+    int64_t oldest_arrival = 0;
+    int64_t first_entry = 0;
+    int64_t records = 0;
+    std::map<std::string, std::string> lambda_keys;
+    std::map<std::string, std::string> query_keys;
+  };
+
+  void Loop();
+  Status LoadCheckpoints();
+  // Reads from every eligible shard; returns whether anything was read.
+  Result<bool> ReadSources();
+  // Moves input records through the processor (when due, or all with `force`).
+  void TransformDue(bool force);
+  // Puts one output record into its destination buffer (partition keys, delimiter).
+  void Accept(const SourceRecord& source, std::string data,
+              const std::map<std::string, std::string>& lambda_keys);
+  void AddError(const SourceRecord& source, const FailedRecord& failure,
+                const std::string& output_type);
+  bool FlushDue(bool force) const;
+  Result<int> Flush();
+  // Flush; a missing bucket schedules a retry with exponential backoff instead of failing.
+  Status FlushWithBackoff(int64_t now, StepResult* out);
+  int64_t BufferedBytes() const;
+
+  // Set at construction.
+  WorkerDeps deps_;
+
+  Mutex mu_;  // guards the wake-up state and pending updates
+  std::condition_variable cv_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool woken_ GUARDED_BY(mu_) = false;
+  std::optional<StreamDef> pending_def_ GUARDED_BY(mu_);
+  std::thread thread_;
+
+  // Owned by the stepping thread (one Step at a time: step_mu_).
+  Mutex step_mu_;
+  StreamDef def_;
+  TimeZone zone_;
+  bool loaded_ = false;
+  std::map<uint32_t, Cursor> cursors_;
+  std::deque<SourceRecord> input_;  // read, waiting for the processor
+  int64_t input_bytes_ = 0;
+  int64_t input_first_entry_ = 0;
+  std::map<std::string, Buffer> buffers_;        // by partition (serialized keys)
+  std::map<std::string, Buffer> error_buffers_;  // by error-output type
+  bool checkpoint_dirty_ = false;  // records consumed without output (dropped)
+  int64_t retry_at_ = 0;          // delivery backoff: no flush before this
+  int failures_in_row_ = 0;
+  std::atomic<int64_t> next_deadline_ms_{0};
+  std::atomic<uint64_t> source_stream_{0};
+  std::atomic<int64_t> objects_written_{0};
+  std::atomic<int64_t> delivery_failures_{0};
+};
+
+}  // namespace salespipe::delivery
