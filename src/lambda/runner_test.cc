@@ -511,6 +511,15 @@ def lambda_handler(event, context):
   EXPECT_EQ(too_large.function_error, "Unhandled");
   EXPECT_THAT(too_large.payload, HasSubstr(R"("errorType":"Function.ResponseSizeTooLarge")"));
   EXPECT_EQ(MustRun(spec, R"({"size": 3})").payload, R"("xxx")");
+
+  FunctionSpec node = Function("large-node", "nodejs20.x", "index.handler", {{"index.js", R"(
+exports.handler = async (event) => event.size ? "y".repeat(event.size) : event.data.length;
+)"}});
+  EXPECT_EQ(MustRun(node, R"({"data": ")" + data + R"("})").payload, std::to_string(data.size()));
+  EXPECT_EQ(MustRun(node, R"({"size": 6000000})").payload.size(), 6000002u);
+  EXPECT_THAT(MustRun(node, R"({"size": 7000000})").payload,
+              HasSubstr(R"("errorType":"Function.ResponseSizeTooLarge")"));
+  EXPECT_EQ(MustRun(node, R"({"size": 2})").payload, R"("yy")");
 }
 
 TEST_F(RunnerTest, LoggingModuleAndNodeConsoleLinesCarryTheRequestId) {

@@ -8,33 +8,113 @@
 // /init/error (Runtime.ImportModuleError, Runtime.HandlerNotFound, Runtime.MalformedHandlerName).
 'use strict';
 
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
 const util = require('util');
 
 const API = process.env.AWS_LAMBDA_RUNTIME_API;
-const [HOST, PORT] = [API.slice(0, API.lastIndexOf(':')), Number(API.slice(API.lastIndexOf(':') + 1))];
+const HOST = API.slice(0, API.lastIndexOf(':'));
+const PORT = Number(API.slice(API.lastIndexOf(':') + 1));
 const PREFIX = '/2018-06-01/runtime';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
+// One keep-alive HTTP/1.1 connection to the Runtime API on a raw socket. The server is ours
+// and always answers with Content-Length; Node's http module (agent, parser, event plumbing)
+// cost more than the rest of a warm invocation (bench/lambda).
+class RuntimeClient {
+  constructor() {
+    this.socket = null;
+    this.chunks = [];  // received, not yet parsed
+    this.size = 0;     // bytes in chunks
+    this.need = 0;     // parse again once this many bytes are there (large bodies: once)
+    this.pending = null;
+  }
+
+  connect() {
+    const socket = net.createConnection({ host: HOST, port: PORT });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size >= this.need) this.parse();
+    });
+    const fail = (err) => {
+      if (this.socket === socket) this.socket = null;
+      const pending = this.pending;
+      this.pending = null;
+      if (pending) pending.reject(err || new Error('the Runtime API closed the connection'));
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail());
+    this.socket = socket;
+    this.chunks = [];
+    this.size = 0;
+    this.need = 0;
+  }
+
+  parse() {
+    if (!this.pending || this.size === 0) return;
+    const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.chunks = [buffer];
+    const end = buffer.indexOf('\r\n\r\n');
+    if (end < 0) {
+      this.need = this.size + 1;
+      return;
+    }
+    const lines = buffer.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const colon = lines[i].indexOf(':');
+      if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] || 0);
+    if (buffer.length < end + 4 + length) {
+      this.need = end + 4 + length;
+      return;
+    }
+    const body = buffer.subarray(end + 4, end + 4 + length);
+    const rest = buffer.subarray(end + 4 + length);
+    this.chunks = rest.length ? [rest] : [];
+    this.size = rest.length;
+    this.need = 0;
+    const pending = this.pending;
+    this.pending = null;
+    if ((headers.connection || '').toLowerCase() === 'close') {
+      const socket = this.socket;
+      this.socket = null;
+      socket.destroy();
+    }
+    pending.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+  }
+
+  exchange(method, pathName, body, headers) {
+    return new Promise((resolve, reject) => {
+      if (!this.socket) this.connect();
+      this.pending = { resolve, reject };
+      const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+      let head = `${method} ${pathName} HTTP/1.1\r\nHost: ${API}\r\n`;
+      for (const [name, value] of Object.entries(headers || {})) head += `${name}: ${value}\r\n`;
+      head += `Content-Length: ${payload.length}\r\n\r\n`;
+      this.socket.write(payload.length ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
+    });
+  }
+
+  async call(method, pathName, body, headers) {
+    try {
+      return await this.exchange(method, pathName, body, headers);
+    } catch (e) {
+      // Reconnect once if the server dropped the connection (e.g. after a 413).
+      if (this.socket) this.socket.destroy();
+      this.socket = null;
+      return this.exchange(method, pathName, body, headers);
+    }
+  }
+}
+
+const client = new RuntimeClient();
 function call(method, pathName, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: HOST, port: PORT, method, path: pathName, agent,
-        headers: Object.assign({}, headers || {},
-          body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  return client.call(method, pathName, body, headers);
 }
 
 function errorDocument(err) {

@@ -51,12 +51,12 @@ class _RuntimeClient:
         host, _, port = address.rpartition(":")
         self._address = (host, int(port))
         self._sock = None
-        self._buffer = b""
+        self._buffer = bytearray()  # received, not yet parsed (appends are amortized O(1))
 
     def _connect(self):
         self._sock = socket.create_connection(self._address)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def _close(self):
         if self._sock is not None:
@@ -65,7 +65,7 @@ class _RuntimeClient:
             except OSError:
                 pass
         self._sock = None
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def _receive(self):
         data = self._sock.recv(65536)  # larger reads cost an mmap each
@@ -90,7 +90,7 @@ class _RuntimeClient:
                 break
             self._receive()
         lines = self._buffer[:end].decode("latin-1").split("\r\n")
-        self._buffer = self._buffer[end + 4:]
+        del self._buffer[:end + 4]
         status = int(lines[0].split(" ", 2)[1])
         response_headers = {}
         for line in lines[1:]:
@@ -99,8 +99,8 @@ class _RuntimeClient:
         length = int(response_headers.get("content-length", "0"))
         while len(self._buffer) < length:
             self._receive()
-        data = self._buffer[:length]
-        self._buffer = self._buffer[length:]
+        data = bytes(self._buffer[:length])
+        del self._buffer[:length]
         if response_headers.get("connection", "").lower() == "close":
             self._close()
         return _Response(status, response_headers), data
