@@ -15,6 +15,9 @@ void WriteString(JsonWriter& writer, std::string_view s) {
   writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+
+}  // namespace
+
 void AppendXmlEscaped(std::string* out, std::string_view text) {
   for (char c : text) {
     switch (c) {
@@ -38,8 +41,6 @@ void AppendXmlEscaped(std::string* out, std::string_view text) {
     }
   }
 }
-
-}  // namespace
 
 // clang-format off
 AwsError DynamoDbError(ErrorCode code) {

@@ -59,6 +59,9 @@ std::string JsonErrorType(std::string_view code, std::string_view service_namesp
 std::string JsonErrorBody(std::string_view type, std::optional<std::string_view> message,
                           std::string_view details_json = {});
 
+// Appends `text` to `*out` with &, <, >, " and ' escaped for XML.
+void AppendXmlEscaped(std::string* out, std::string_view text);
+
 // An S3 XML error body: <Error><Code/><Message/><RequestId/></Error> with the XML declaration.
 std::string XmlErrorBody(std::string_view code, std::string_view message,
                          std::string_view request_id);

@@ -59,8 +59,8 @@ std::string_view SigningService(std::string_view authorization, std::string_view
   size_t pos = 0;
   while (pos < raw_query.size()) {
     size_t amp = raw_query.find('&', pos);
-    std::string_view parameter = raw_query.substr(
-        pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    std::string_view parameter =
+        raw_query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     if (parameter.substr(0, kParameter.size()) == kParameter) {
       *storage = sigv4::UriDecode(parameter.substr(kParameter.size()));
       return CredentialService(*storage);

@@ -32,8 +32,8 @@ struct Route {
 // What the router reads of a request (all views into the request, live for the call).
 struct RouteRequest {
   std::string_view method{};
-  std::string_view path{};   // raw, without the query
-  std::string_view query{};  // raw, without '?'
+  std::string_view path{};                   // raw, without the query
+  std::string_view query{};                  // raw, without '?'
   std::optional<std::string_view> target{};  // X-Amz-Target, if present
   std::string_view content_type{};
   std::string_view authorization{};  // the Authorization header, or empty

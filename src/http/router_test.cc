@@ -114,13 +114,14 @@ TEST(SigningServiceTest, FromAuthorizationHeaderOrPresignedQuery) {
                            "aws4_request, SignedHeaders=host, Signature=00",
                            "", &storage),
             "lambda");
-  EXPECT_EQ(SigningService("AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/sts/aws4_request,"
-                           "SignedHeaders=host,Signature=00",
-                           "X-Amz-Credential=AKID%2F20240501%2Fus-east-1%2Fs3%2Faws4_request",
-                           &storage),
-            "sts");  // the header wins
-  EXPECT_EQ(SigningService("", "a=1&X-Amz-Credential=AKID%2F20240501%2Fus-east-1%2Fs3%2Faws4_request"
-                               "&X-Amz-Signature=00",
+  EXPECT_EQ(
+      SigningService("AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/sts/aws4_request,"
+                     "SignedHeaders=host,Signature=00",
+                     "X-Amz-Credential=AKID%2F20240501%2Fus-east-1%2Fs3%2Faws4_request", &storage),
+      "sts");  // the header wins
+  EXPECT_EQ(SigningService("",
+                           "a=1&X-Amz-Credential=AKID%2F20240501%2Fus-east-1%2Fs3%2Faws4_request"
+                           "&X-Amz-Signature=00",
                            &storage),
             "s3");
   EXPECT_EQ(SigningService("", "a=1&b", &storage), "");
@@ -143,15 +144,14 @@ TEST_F(RouterTest, RestHandlersAreAskedInOrderFirstClaimWins) {
   Router router(services_, handlers);
 
   auto resolve = [&](std::string_view path, std::string_view service) {
-    std::string authorization =
-        service.empty() ? ""
-                        : "AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/" +
-                              std::string(service) + "/aws4_request, SignedHeaders=host, "
-                              "Signature=00";
-    return router.Resolve(RouteRequest{.method = "GET",
-                                       .path = path,
-                                       .authorization = authorization,
-                                       .host = "localhost:4566"});
+    std::string authorization = service.empty()
+                                    ? ""
+                                    : "AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/" +
+                                          std::string(service) +
+                                          "/aws4_request, SignedHeaders=host, "
+                                          "Signature=00";
+    return router.Resolve(RouteRequest{
+        .method = "GET", .path = path, .authorization = authorization, .host = "localhost:4566"});
   };
   EXPECT_EQ(resolve("/2015-03-31/functions", "lambda").rest, &lambda);
   EXPECT_EQ(resolve("/2015-03-31/functions", "").rest, &lambda);
@@ -176,7 +176,8 @@ TEST_F(RouterTest, RestHandlersAreAskedInOrderFirstClaimWins) {
 }
 
 TEST_F(RouterTest, UnclaimedRestRequestIsNotImplemented) {
-  ClaimingRest lambda([](const RestRouteInput& input) { return input.signing_service == "lambda"; });
+  ClaimingRest lambda(
+      [](const RestRouteInput& input) { return input.signing_service == "lambda"; });
   std::vector<RestHandler*> handlers{&lambda, nullptr};
   Router router(services_, handlers);
   EXPECT_EQ(router.Resolve("GET", "/bucket/key", std::nullopt, "").kind,

@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/iam/iam_service.h"
 #include "services/s3/s3_service.h"
 #include "services/kinesis/kinesis_service.h"
 #include "services/dynamodb_streams/change_format.h"
@@ -56,6 +57,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   app->RegisterJsonService(
       std::make_unique<services::kinesis::KinesisService>(*app->shard_log_, app->clock_));
 
+  // IAM and STS: signed for iam/sts, or an unsigned form POST to / (spec 1.1 steps 3 and 5).
+  app->iam_ = std::make_unique<services::iam::IamService>(*app->db_, app->clock_);
+
   // Everything without X-Amz-Target goes to S3 (spec 1.1 rule 6).
   app->s3_ = std::make_unique<services::s3::S3Service>(
       *app->lake_, app->clock_,
@@ -68,7 +72,7 @@ http::RestHandler* App::rest_handler() const { return s3_.get(); }
 
 std::vector<http::RestHandler*> App::rest_handlers() const {
   // First claim wins: the handlers that claim by signing service or path come before S3.
-  return {s3_.get()};
+  return {iam_.get(), s3_.get()};
 }
 
 App::~App() {
@@ -106,6 +110,7 @@ Status App::Close() {
   closed_ = true;
   json_services_.clear();
   s3_.reset();
+  iam_.reset();
   lake_.reset();
   kinesis_connector_.reset();
   ttl_sweeper_.reset();

@@ -27,6 +27,10 @@ namespace salespipe::services::s3 {
 class S3Service;
 }
 
+namespace salespipe::services::iam {
+class IamService;
+}
+
 // The composition root: builds and owns every long-lived component (STYLE.md section 6).
 namespace salespipe::server {
 
@@ -100,6 +104,7 @@ class App {
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
   std::unique_ptr<services::s3::S3Service> s3_;
+  std::unique_ptr<services::iam::IamService> iam_;  // IAM and STS (query protocol)
   bool started_ = false;
   bool closed_ = false;
 };
