@@ -14,6 +14,32 @@ constexpr int kEventAttempts = 3;
 
 }  // namespace
 
+void DeferredRunner::Set(std::unique_ptr<Runner> runner) {
+  MutexLock lock(mu_);
+  if (runner_ == nullptr) runner_ = std::move(runner);
+}
+
+Runner* DeferredRunner::get() const {
+  // The runner is never replaced once set, so the pointer stays valid without the lock.
+  MutexLock lock(mu_);
+  return runner_.get();
+}
+
+Result<InvokeResult> DeferredRunner::Run(const FunctionSpec& spec, std::string_view payload,
+                                         const RunOptions& options) {
+  Runner* runner = get();
+  if (runner == nullptr) return Status::Unavailable("Lambda is starting; retry the call");
+  return runner->Run(spec, payload, options);
+}
+
+void DeferredRunner::Retire(std::string_view function_arn) {
+  if (Runner* runner = get()) runner->Retire(function_arn);
+}
+
+void DeferredRunner::Shutdown() {
+  if (Runner* runner = get()) runner->Shutdown();
+}
+
 LambdaEngine::LambdaEngine(FunctionStore& store, Runner& runner, Options options)
     : store_(store), runner_(runner), options_(options), random_(std::random_device{}()) {}
 

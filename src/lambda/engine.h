@@ -23,6 +23,24 @@ namespace salespipe::lambda {
 inline constexpr size_t kMaxSyncPayloadBytes = 6291456;
 inline constexpr size_t kMaxAsyncPayloadBytes = 1048576;
 
+// A Runner that forwards to one set later: the process runner needs the edge's address
+// (AWS_ENDPOINT_URL inside functions), known only once the edge listens, after the engines
+// and services are built. Run before Set() answers kUnavailable. Thread-safe.
+class DeferredRunner final : public Runner {
+ public:
+  // Installs the runner (once; later calls are ignored).
+  void Set(std::unique_ptr<Runner> runner);
+  Result<InvokeResult> Run(const FunctionSpec& spec, std::string_view payload,
+                           const RunOptions& options) override;
+  void Retire(std::string_view function_arn) override;
+  void Shutdown() override;
+
+ private:
+  Runner* get() const;
+  mutable Mutex mu_;
+  std::unique_ptr<Runner> runner_ GUARDED_BY(mu_);
+};
+
 // What an invocation runs: the function, the configuration of the version chosen (after alias
 // routing) and the FunctionSpec handed to the Runner.
 struct ResolvedFunction {

@@ -153,7 +153,12 @@ Status FunctionStore::Open() {
   }
   for (fs::recursive_directory_iterator it(code_root_, ec), end; !ec && it != end;
        it.increment(ec)) {
-    // <root>/<account>/<region>/<name>: depth 2.
+    // <root>/<account>/<region>/<name>: depth 2. Other folders under the root (the runner's
+    // runtimes/) are not ours.
+    if (it.depth() == 0 && !IsDigits(it->path().filename().string())) {
+      it.disable_recursion_pending();
+      continue;
+    }
     if (it.depth() == 2 && it->is_directory()) {
       if (!function_dirs.contains(it->path().string())) {
         CollectGarbage(it->path().string(), {}, true);

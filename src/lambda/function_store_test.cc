@@ -98,9 +98,11 @@ TEST_F(FunctionStoreTest, UpdateCodeVersionsAndGarbage) {
 
 TEST_F(FunctionStoreTest, OpenRemovesOrphanedCode) {
   fs::create_directories(root_ / "000000000000/us-east-1/ghost/abc/code");
+  fs::create_directories(root_ / "runtimes/python/x");
   FunctionStore store(db_.get(), clock_, root_.string());
   ASSERT_OK(store.Open());
   EXPECT_FALSE(fs::exists(root_ / "000000000000/us-east-1/ghost"));
+  EXPECT_TRUE(fs::exists(root_ / "runtimes/python/x"));  // the runner's, not ours
 }
 
 TEST(FunctionRefTest, ParsesNamesAndArns) {

@@ -4,6 +4,12 @@
 #include <system_error>
 
 #include "common/logging.h"
+#include "lambda/engine.h"
+#include "lambda/event_source_mapping.h"
+#include "lambda/function_store.h"
+#include "lambda/runner.h"
+#include "services/lambda/event_format.h"
+#include "services/lambda/lambda_service.h"
 #include "services/dynamodb/dynamodb_service.h"
 #include "services/iam/iam_service.h"
 #include "services/s3/s3_service.h"
@@ -48,6 +54,23 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                                                   .durability = options.durability},
                                                  *app->db_, app->clock_));
 
+  // Lambda. The process runner needs the edge's address (SetEdgeEndpoint); until then
+  // invocations answer kUnavailable.
+  app->lambda_dir_ = (std::filesystem::path(options.data_dir) / "lambda").string();
+  app->lambda_runner_ = std::make_unique<lambda::DeferredRunner>();
+  app->function_store_ =
+      std::make_unique<lambda::FunctionStore>(*app->db_, app->clock_, app->lambda_dir_);
+  RETURN_IF_ERROR(app->function_store_->Open());
+  app->lambda_engine_ =
+      std::make_unique<lambda::LambdaEngine>(*app->function_store_, *app->lambda_runner_);
+  app->lambda_event_formatter_ =
+      std::make_unique<services::lambda::EventFormatter>(*app->function_store_);
+  app->event_source_mappings_ = std::make_unique<lambda::EventSourceMappings>(
+      *app->db_, *app->shard_log_, *app->lambda_engine_, *app->lambda_event_formatter_,
+      app->clock_);
+  RETURN_IF_ERROR(app->event_source_mappings_->Open());
+  if (!options.edge_endpoint.empty()) RETURN_IF_ERROR(app->SetEdgeEndpoint(options.edge_endpoint));
+
   // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
   auto* dynamodb = app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
       *app->catalog_, *app->table_store_, app->clock_));
@@ -60,6 +83,10 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   // IAM and STS: signed for iam/sts, or an unsigned form POST to / (spec 1.1 steps 3 and 5).
   app->iam_ = std::make_unique<services::iam::IamService>(*app->db_, app->clock_);
 
+  // Lambda's rest-json API: signed for lambda, or a Lambda date path (spec 1.1 steps 3-4).
+  app->lambda_service_ = std::make_unique<services::lambda::LambdaService>(
+      *app->lambda_engine_, *app->lake_, app->clock_, app->event_source_mappings_.get());
+
   // Everything without X-Amz-Target goes to S3 (spec 1.1 rule 6).
   app->s3_ = std::make_unique<services::s3::S3Service>(
       *app->lake_, app->clock_,
@@ -70,9 +97,20 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
 http::RestHandler* App::rest_handler() const { return s3_.get(); }
 
+lambda::Invoker& App::invoker() { return *lambda_engine_; }
+
+Status App::SetEdgeEndpoint(const std::string& endpoint) {
+  ASSIGN_OR_RETURN(std::unique_ptr<lambda::Runner> runner,
+                   lambda::NewProcessRunner(
+                       {.runtime_dir = (std::filesystem::path(lambda_dir_) / "runtimes").string(),
+                        .edge_endpoint = endpoint}));
+  lambda_runner_->Set(std::move(runner));
+  return Status::Ok();
+}
+
 std::vector<http::RestHandler*> App::rest_handlers() const {
   // First claim wins: the handlers that claim by signing service or path come before S3.
-  return {iam_.get(), s3_.get()};
+  return {lambda_service_.get(), iam_.get(), s3_.get()};
 }
 
 App::~App() {
@@ -86,12 +124,19 @@ Status App::Start() {
   ttl_sweeper_->Start();
   shard_log_->Start();
   kinesis_connector_->Start();
+  lambda_engine_->Start();
+  event_source_mappings_->Start();
   started_ = true;
   return Status::Ok();
 }
 
 void App::Stop() {
   if (!started_) return;
+  // Lambda once delivery (its transforms) has stopped: the mappings first (they invoke
+  // functions), then the Event queue, then the processes.
+  event_source_mappings_->Stop();
+  lambda_engine_->Stop();
+  lambda_runner_->Shutdown();
   ttl_sweeper_->Stop();
   kinesis_connector_->Stop();
   shard_log_->Stop();
@@ -111,6 +156,12 @@ Status App::Close() {
   json_services_.clear();
   s3_.reset();
   iam_.reset();
+  lambda_service_.reset();
+  event_source_mappings_.reset();
+  lambda_event_formatter_.reset();
+  lambda_engine_.reset();
+  function_store_.reset();
+  lambda_runner_.reset();
   lake_.reset();
   kinesis_connector_.reset();
   ttl_sweeper_.reset();

@@ -27,6 +27,19 @@ namespace salespipe::services::s3 {
 class S3Service;
 }
 
+namespace salespipe::lambda {
+class DeferredRunner;
+class EventSourceMappings;
+class FunctionStore;
+class Invoker;
+class LambdaEngine;
+}  // namespace salespipe::lambda
+
+namespace salespipe::services::lambda {
+class EventFormatter;
+class LambdaService;
+}  // namespace salespipe::services::lambda
+
 namespace salespipe::services::iam {
 class IamService;
 }
@@ -42,6 +55,9 @@ struct AppOptions {
   // S3 checks aws-chunked chunk signatures itself in kVerify (the edge checks the request).
   http::AuthMode auth_mode = http::AuthMode::kOff;
   const http::CredentialStore* credentials = nullptr;  // must outlive the App
+  // The edge's address, AWS_ENDPOINT_URL inside Lambda functions ("http://127.0.0.1:4566").
+  // Empty: call App::SetEdgeEndpoint once the edge listens (functions fail until then).
+  std::string edge_endpoint;
 };
 
 // Owns the database, the engines and the services, and hands the edge what it routes to.
@@ -76,6 +92,11 @@ class App {
   std::vector<http::RestHandler*> rest_handlers() const;
   // REQUIRES: not Close()d.
   lake::Lake& lake() { return *lake_; }
+  // Runs Lambda functions (for Firehose transforms); owned by the App. REQUIRES: not Close()d.
+  lambda::Invoker& invoker();
+  // Starts the Lambda process runner with `endpoint` as the functions' AWS_ENDPOINT_URL (once;
+  // later calls are ignored). Errors: kInternal if the runtimes folder cannot be written.
+  Status SetEdgeEndpoint(const std::string& endpoint);
 
  private:
   App() = default;
@@ -104,6 +125,15 @@ class App {
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
   std::unique_ptr<services::s3::S3Service> s3_;
+  // Lambda: functions and their code (<data_dir>/lambda), the engine that invokes them, and
+  // the event source mappings that feed them from Kinesis and DynamoDB streams.
+  std::string lambda_dir_;
+  std::unique_ptr<lambda::DeferredRunner> lambda_runner_;
+  std::unique_ptr<lambda::FunctionStore> function_store_;
+  std::unique_ptr<lambda::LambdaEngine> lambda_engine_;
+  std::unique_ptr<services::lambda::EventFormatter> lambda_event_formatter_;
+  std::unique_ptr<lambda::EventSourceMappings> event_source_mappings_;
+  std::unique_ptr<services::lambda::LambdaService> lambda_service_;
   std::unique_ptr<services::iam::IamService> iam_;  // IAM and STS (query protocol)
   bool started_ = false;
   bool closed_ = false;

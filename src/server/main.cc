@@ -107,6 +107,18 @@ int Serve(const ServeFlags& flags, const sigset_t& stop_signals) {
     SPDLOG_CRITICAL("cannot serve: {}", status.ToString());
     return 1;
   }
+  // Lambda functions call back into this edge (AWS_ENDPOINT_URL); a wildcard listen address
+  // is reached through loopback.
+  {
+    std::string edge_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
+    if (edge_host.find(':') != std::string::npos) edge_host = "[" + edge_host + "]";
+    if (Status status = app->SetEdgeEndpoint("http://" + edge_host + ":" +
+                                             std::to_string(server.port()));
+        !status.ok()) {
+      SPDLOG_CRITICAL("cannot start the Lambda runner: {}", status.ToString());
+      return 1;
+    }
+  }
   // Tests and scripts wait for exactly this line.
   std::fprintf(stderr, "salespipe listening on http://%s:%u\n", flags.host.c_str(),
                static_cast<unsigned>(server.port()));
