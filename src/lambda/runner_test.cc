@@ -559,6 +559,46 @@ TEST_F(RunnerTest, LogSinkGetsEveryInvocationsLogs) {
   EXPECT_THAT(received[0], HasSubstr("sunk line\nEND RequestId: "));
 }
 
+TEST_F(RunnerTest, EnvironmentsDieWithAKilledServer) {
+  // The "server" is a forked child that starts a runner and invokes a function that reports
+  // its pid through a FIFO and then sleeps (so it does not notice the lost Runtime API
+  // connection); SIGKILL gives the server no chance to clean up.
+  FunctionSpec spec = Python("orphan", R"(
+import os, time
+def lambda_handler(event, context):
+    with open(event["fifo"], "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(600)
+)");
+  spec.timeout = std::chrono::seconds(900);
+  const std::string fifo = root_ + "/orphan.pid";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    auto runner = NewProcessRunner(Options());
+    if (runner.ok()) (void)(*runner)->Run(spec, R"({"fifo": ")" + fifo + R"("})", {});
+    ::_exit(0);
+  }
+  int function_pid = -1;
+  {
+    std::ifstream reported(fifo);
+    reported >> function_pid;
+  }
+  ASSERT_GT(function_pid, 0);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, function_pid, 0));
+  ASSERT_GE(pidfd, 0);
+  ::kill(server, SIGKILL);
+  int status;
+  ASSERT_EQ(::waitpid(server, &status, 0), server);
+  // PR_SET_PDEATHSIG kills the environment; the minute only turns a regression into a failure
+  // instead of a hang.
+  pollfd waiter{.fd = pidfd, .events = POLLIN, .revents = 0};
+  EXPECT_EQ(::poll(&waiter, 1, 60'000), 1);
+  ::close(pidfd);
+  ::kill(function_pid, SIGKILL);  // if the test failed
+}
+
 TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {
   FunctionSpec spec = Function("cobol", "cobol85", "x.y", {{"x", ""}});
   EXPECT_THAT(runner_->Run(spec, "{}", {}), StatusIs(ErrorCode::kInvalidArgument));
