@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kStreamPrefix = "ddbstream/";
 constexpr std::string_view kChangeLogPrefix = "cdc/";
+constexpr uint8_t kChangeMagic = 0xC7;  // first byte of a binary change record
 
 void AppendUint32(std::string* out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
@@ -31,6 +32,8 @@ bool ConsumeUint32(std::string_view* in, uint32_t* v) {
   return true;
 }
 
+// Records written before the binary layout: JSON with one value left out, inserted at a
+// stored offset.
 Result<std::string> Splice(std::string_view data, std::string_view value) {
   uint32_t at = 0;
   if (!ConsumeUint32(&data, &at) || at > data.size()) return Status::Internal("corrupt record");
@@ -60,36 +63,52 @@ int64_t GetInt(const rapidjson::Value& v, const char* key) {
 
 }  // namespace
 
-std::string EncodeStreamRecord(const SplicedRecord& record) {
+std::string EncodeChange(const std::optional<table::Item>& old_item,
+                         const std::optional<table::Item>& new_item, table::ChangeOrigin origin,
+                         int64_t micros) {
   std::string out;
-  out.reserve(4 + record.json.size());
-  AppendUint32(&out, static_cast<uint32_t>(record.splice_at));
-  out.append(record.json);
-  return out;
-}
-
-Result<std::string> DecodeStreamRecord(std::string_view data, std::string_view value) {
-  return Splice(data, value);
-}
-
-std::string EncodeDestinationRecord(const SplicedRecord& record, int64_t micros) {
-  std::string out;
-  out.reserve(12 + record.json.size());
+  out.reserve(128);
+  out.push_back(static_cast<char>(kChangeMagic));
+  out.push_back(static_cast<char>(origin == table::ChangeOrigin::kTtl ? 1 : 0));
   kv::AppendUint64(&out, static_cast<uint64_t>(micros));
-  AppendUint32(&out, static_cast<uint32_t>(record.splice_at));
-  out.append(record.json);
+  out.push_back(static_cast<char>((old_item ? 1 : 0) | (new_item ? 2 : 0)));
+  for (const std::optional<table::Item>* image : {&old_item, &new_item}) {
+    if (!*image) continue;
+    const size_t at = out.size();
+    AppendUint32(&out, 0);  // the length, filled in below
+    table::EncodeItem(**image, &out);
+    const uint32_t length = static_cast<uint32_t>(out.size() - at - 4);
+    for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(length >> (24 - 8 * i));
+  }
   return out;
 }
 
-Result<std::string> DecodeDestinationRecord(std::string_view data, bool microseconds) {
+Result<StoredChange> DecodeChange(std::string_view data) {
+  const Status corrupt = Status::Internal("corrupt change record");
+  if (data.size() < 11 || static_cast<uint8_t>(data[0]) != kChangeMagic) return corrupt;
+  StoredChange change;
+  change.origin = data[1] == 1 ? table::ChangeOrigin::kTtl : table::ChangeOrigin::kUser;
+  data.remove_prefix(2);
   uint64_t micros = 0;
-  if (!kv::ConsumeUint64(&data, &micros)) return Status::Internal("corrupt record");
-  const uint64_t value = microseconds ? micros : micros / 1000;
-  return Splice(data, std::to_string(value));
+  if (!kv::ConsumeUint64(&data, &micros)) return corrupt;
+  change.micros = static_cast<int64_t>(micros);
+  const uint8_t images = static_cast<uint8_t>(data[0]);
+  data.remove_prefix(1);
+  for (int bit = 0; bit < 2; ++bit) {
+    if ((images & (1 << bit)) == 0) continue;
+    uint32_t length = 0;
+    if (!ConsumeUint32(&data, &length) || length > data.size()) return corrupt;
+    Result<table::Item> item = table::DecodeItem(data.substr(0, length));
+    if (!item.ok()) return corrupt;
+    (bit == 0 ? change.old_item : change.new_item) = std::move(item).value();
+    data.remove_prefix(length);
+  }
+  if (!data.empty() || images == 0) return corrupt;
+  return change;
 }
 
-std::string DestinationPartitionKey(const table::TableDef& table, const table::Item& item) {
-  std::string hex = HexEncode(Md5(table::EncodeItem(table::TableStore::KeyOf(table, item))));
+std::string DestinationPartitionKey(const table::KeySchema& keys, const table::Item& item) {
+  std::string hex = HexEncode(Md5(table::EncodeItem(table::TableStore::KeyOf(keys, item))));
   for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return hex;
 }
@@ -170,26 +189,70 @@ Status ChangeCapture::Append(kv::Batch& batch, const table::TableDef& table,
   const bool to_stream = table.stream.enabled;
   const bool to_destinations = table.HasActiveKinesisDestination();
   if (!to_stream && !to_destinations) return Status::Ok();
-  const Change change{.table = table,
-                      .old_item = old_item,
-                      .new_item = new_item,
-                      .origin = origin,
-                      .micros = clock_.NowMicros()};
+  const std::string data = EncodeChange(old_item, new_item, origin, clock_.NowMicros());
   if (to_stream) {
     ASSIGN_OR_RETURN(log::ShardId shard, StreamShardFor(table));
-    std::string data = EncodeStreamRecord(formatter_.StreamRecord(change, table.stream.view_type));
     RETURN_IF_ERROR(log_.Append(batch, shard, {.partition_key = {}, .data = data}).status());
   }
   if (to_destinations) {
     ASSIGN_OR_RETURN(log::ShardId shard, EnsureChangeLog(table));
-    std::string data =
-        EncodeDestinationRecord(formatter_.DestinationRecord(change), change.micros);
-    std::string partition_key =
-        DestinationPartitionKey(table, new_item ? *new_item : *old_item);
-    RETURN_IF_ERROR(
-        log_.Append(batch, shard, {.partition_key = partition_key, .data = data}).status());
+    RETURN_IF_ERROR(log_.Append(batch, shard, {.partition_key = {}, .data = data}).status());
   }
   return Status::Ok();
+}
+
+Result<std::string> ChangeCapture::StreamRecordJson(const StreamMeta& meta,
+                                                    const log::Record& record,
+                                                    std::string_view sequence) const {
+  if (!record.data.empty() && static_cast<uint8_t>(record.data[0]) != kChangeMagic) {
+    return Splice(record.data, sequence);  // a record of the JSON layout
+  }
+  ASSIGN_OR_RETURN(StoredChange stored, DecodeChange(record.data));
+  const Change change{.keys = meta.keys,
+                      .region = meta.region,
+                      .table_name = meta.table_name,
+                      .old_item = stored.old_item,
+                      .new_item = stored.new_item,
+                      .origin = stored.origin,
+                      .micros = stored.micros};
+  // Stable across reads: 32 hex digits derived from the record's place in the stream.
+  const std::string event_id = HexEncode(Md5(meta.Arn() + "/" + std::string(sequence)));
+  return formatter_.StreamRecord(change, meta.view_type, sequence, event_id);
+}
+
+Result<DestinationRecordOut> ChangeCapture::DestinationRecordJson(const table::TableDef& table,
+                                                                  const log::Record& record,
+                                                                  bool microseconds) const {
+  if (!record.data.empty() && static_cast<uint8_t>(record.data[0]) != kChangeMagic) {
+    // The JSON layout: u64 micros | spliced JSON, partition key stored with the record.
+    std::string_view data = record.data;
+    uint64_t micros = 0;
+    if (!kv::ConsumeUint64(&data, &micros)) return Status::Internal("corrupt record");
+    ASSIGN_OR_RETURN(std::string json,
+                     Splice(data, std::to_string(microseconds ? micros : micros / 1000)));
+    return DestinationRecordOut{.partition_key = record.partition_key, .data = std::move(json)};
+  }
+  ASSIGN_OR_RETURN(StoredChange stored, DecodeChange(record.data));
+  const Change change{.keys = table.keys,
+                      .region = table.region,
+                      .table_name = table.name,
+                      .old_item = stored.old_item,
+                      .new_item = stored.new_item,
+                      .origin = stored.origin,
+                      .micros = stored.micros};
+  // Stable across deliveries: a UUID derived from the table and the change's place in its log.
+  std::string digest = Md5("cdc/" + std::to_string(table.table_id) + "/" +
+                           std::to_string(record.sequence.value));
+  digest[6] = static_cast<char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
+  digest[8] = static_cast<char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const std::string hex = HexEncode(digest);
+  const std::string event_id = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" +
+                               hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+                               hex.substr(20);
+  return DestinationRecordOut{
+      .partition_key = DestinationPartitionKey(
+          table.keys, stored.new_item ? *stored.new_item : *stored.old_item),
+      .data = formatter_.DestinationRecord(change, microseconds, event_id)};
 }
 
 Result<log::ShardId> ChangeCapture::StreamShardFor(const table::TableDef& table) {

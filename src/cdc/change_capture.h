@@ -22,49 +22,62 @@
 // table's Kinesis destinations (one internal change log per table, read by KinesisConnector).
 namespace salespipe::cdc {
 
-// One item change as the table store reports it.
+// One item change: as the table store reports it on the write path, or as decoded from the
+// log when a reader formats it.
 struct Change {
-  const table::TableDef& table;
+  const table::KeySchema& keys;  // the table's primary key
+  std::string_view region;
+  std::string_view table_name;
   const std::optional<table::Item>& old_item;  // absent for an insert
   const std::optional<table::Item>& new_item;  // absent for a removal
   table::ChangeOrigin origin;
   int64_t micros = 0;  // when the change was made (epoch microseconds)
 };
 
-// A JSON record with one value left out: the reader inserts it at `splice_at` (a sequence
-// number only known at append time, or a timestamp whose precision is chosen on delivery).
-struct SplicedRecord {
-  std::string json;
-  size_t splice_at = 0;
-};
-
 // Renders change records in AWS's wire formats (implemented by services/dynamodb_streams, so
-// that the engine never writes wire JSON itself). Implementations are thread-safe.
+// that the engine never writes wire JSON itself). Records are formatted when they are READ,
+// not when they are written: the write path only stores the encoded change (EncodeChange).
+// Implementations are thread-safe.
 class RecordFormatter {
  public:
   virtual ~RecordFormatter() = default;
-  // A DynamoDB Streams record (spec 3.3) for a stream of `view_type`; the SequenceNumber's
-  // quoted value goes at splice_at.
-  virtual SplicedRecord StreamRecord(const Change& change, std::string_view view_type) const = 0;
-  // A Kinesis Data Streams for DynamoDB record (spec 5); the ApproximateCreationDateTime
-  // number goes at splice_at.
-  virtual SplicedRecord DestinationRecord(const Change& change) const = 0;
+  // A DynamoDB Streams record (spec 3.3) for a stream of `view_type`.
+  virtual std::string StreamRecord(const Change& change, std::string_view view_type,
+                                   std::string_view sequence_number,
+                                   std::string_view event_id) const = 0;
+  // A Kinesis Data Streams for DynamoDB record (spec 5), its ApproximateCreationDateTime in
+  // epoch milliseconds, or microseconds when `microseconds`.
+  virtual std::string DestinationRecord(const Change& change, bool microseconds,
+                                        std::string_view event_id) const = 0;
 };
 
-// Stored record layout (the `data` of a log record):
-//   stream record       u32 splice_at (big-endian) | json
-//   destination record  u64 micros | u32 splice_at | json      (partition key: the log's own)
-std::string EncodeStreamRecord(const SplicedRecord& record);
-// The record JSON with `value` inserted. Errors: kInternal for a corrupt record.
-Result<std::string> DecodeStreamRecord(std::string_view data, std::string_view value);
-std::string EncodeDestinationRecord(const SplicedRecord& record, int64_t micros);
-// The Kinesis record JSON with ApproximateCreationDateTime in epoch milliseconds (or
-// microseconds). Errors: kInternal for a corrupt record.
-Result<std::string> DecodeDestinationRecord(std::string_view data, bool microseconds);
+// Stored record layout (the `data` of a log record, the same for DynamoDB Streams and for the
+// internal change log):
+//   u8 kChangeMagic | u8 origin | u64 micros | u8 images (bit 0 old, bit 1 new)
+//   | [u32 length | item_codec bytes] of the old image, then of the new one (those present)
+// Records written before this layout (JSON formatted at write time) start with 0x00 and are
+// still read.
+struct StoredChange {
+  std::optional<table::Item> old_item;
+  std::optional<table::Item> new_item;
+  table::ChangeOrigin origin = table::ChangeOrigin::kUser;
+  int64_t micros = 0;
+};
+std::string EncodeChange(const std::optional<table::Item>& old_item,
+                         const std::optional<table::Item>& new_item, table::ChangeOrigin origin,
+                         int64_t micros);
+// Errors: kInternal for a corrupt record.
+Result<StoredChange> DecodeChange(std::string_view data);
 
 // The partition key of an item's Kinesis records: 32 upper-case hex digits of the MD5 of the
 // item's encoded primary key, so every change of one item goes to one shard.
-std::string DestinationPartitionKey(const table::TableDef& table, const table::Item& item);
+std::string DestinationPartitionKey(const table::KeySchema& keys, const table::Item& item);
+
+// A change formatted for a table's Kinesis destination.
+struct DestinationRecordOut {
+  std::string partition_key;
+  std::string data;  // the JSON record
+};
 
 // What DynamoDB Streams shows of one stream (kept as the log stream's attributes).
 struct StreamMeta {
@@ -103,8 +116,9 @@ class ChangeCapture final : public table::ChangeSink {
   // All references must outlive this object.
   ChangeCapture(log::ShardLog& log, const Clock& clock, const RecordFormatter& formatter);
 
-  // table::ChangeSink: appends the stream record (stream enabled) and the destination record
-  // (an active Kinesis destination) to `batch`. Errors: those of log::ShardLog::Append.
+  // table::ChangeSink: appends the encoded change to the table's stream (stream enabled) and
+  // to its change log (an active Kinesis destination), in `batch`.
+  // Errors: those of log::ShardLog::Append.
   Status Append(kv::Batch& batch, const table::TableDef& table,
                 const std::optional<table::Item>& old_item,
                 const std::optional<table::Item>& new_item, table::ChangeOrigin origin) override;
@@ -125,6 +139,15 @@ class ChangeCapture final : public table::ChangeSink {
                                std::string_view table_name, std::string_view label);
   // The stream a log shard belongs to, if it is a DynamoDB stream. Errors: kNotFound.
   Result<StreamView> GetStreamById(log::StreamId id) const;
+
+  // The DynamoDB Streams JSON of `record`, a record of the stream `meta` describes, whose
+  // SequenceNumber reads `sequence_number`. Errors: kInternal for a corrupt record.
+  Result<std::string> StreamRecordJson(const StreamMeta& meta, const log::Record& record,
+                                       std::string_view sequence_number) const;
+  // The Kinesis record for `record` of `table`'s change log. Errors: kInternal (corrupt).
+  Result<DestinationRecordOut> DestinationRecordJson(const table::TableDef& table,
+                                                     const log::Record& record,
+                                                     bool microseconds) const;
 
   // The table's internal change log shard, created if needed. Errors: kInternal.
   Result<log::ShardId> EnsureChangeLog(const table::TableDef& table);

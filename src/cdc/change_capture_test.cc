@@ -1,5 +1,6 @@
 #include "cdc/change_capture.h"
 
+#include "common/crypto.h"
 #include "common/test_util.h"
 #include "kv/test_db.h"
 #include "table/catalog.h"
@@ -14,12 +15,17 @@ using table::Item;
 
 class SeqFormatter final : public RecordFormatter {
  public:
-  SplicedRecord StreamRecord(const Change& change, std::string_view view_type) const override {
-    std::string json = std::string("{\"seq\":\"\",\"ttl\":") +
-                       (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
-    return {.json = json, .splice_at = 8};
+  std::string StreamRecord(const Change& change, std::string_view view_type,
+                           std::string_view sequence_number,
+                           std::string_view event_id) const override {
+    return "{\"seq\":\"" + std::string(sequence_number) + "\",\"id\":\"" +
+           std::string(event_id) + "\",\"ttl\":" +
+           (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
   }
-  SplicedRecord DestinationRecord(const Change& change) const override { return {"{}", 1}; }
+  std::string DestinationRecord(const Change& change, bool microseconds,
+                                std::string_view event_id) const override {
+    return "{}";
+  }
 };
 
 struct Fixture {
@@ -69,10 +75,16 @@ TEST(ChangeCaptureTest, RecordsRideInTheWriteAndDisableClosesTheStream) {
   ASSERT_OK_AND_ASSIGN(log::ReadResult read,
                        f.log.Read(shard.id, shard.starting_sequence, {.max_records = 10}));
   ASSERT_EQ(read.records.size(), 2u);
-  ASSERT_OK_AND_ASSIGN(std::string first, DecodeStreamRecord(read.records[0].data, "1"));
-  EXPECT_EQ(first, "{\"seq\":\"1\",\"ttl\":false}");
-  ASSERT_OK_AND_ASSIGN(std::string second, DecodeStreamRecord(read.records[1].data, "2"));
-  EXPECT_EQ(second, "{\"seq\":\"2\",\"ttl\":true}");
+  ASSERT_OK_AND_ASSIGN(std::string first,
+                       f.capture.StreamRecordJson(streams[0].meta, read.records[0], "1"));
+  EXPECT_EQ(first, "{\"seq\":\"1\",\"id\":\"" + HexEncode(Md5(streams[0].meta.Arn() + "/1")) +
+                       "\",\"ttl\":false}");
+  ASSERT_OK_AND_ASSIGN(std::string second,
+                       f.capture.StreamRecordJson(streams[0].meta, read.records[1], "2"));
+  EXPECT_EQ(second, "{\"seq\":\"2\",\"id\":\"" + HexEncode(Md5(streams[0].meta.Arn() + "/2")) +
+                        "\",\"ttl\":true}");
+  // Formatting is a pure function of the stored record: a second read is the same.
+  EXPECT_EQ(f.capture.StreamRecordJson(streams[0].meta, read.records[0], "1").value(), first);
 
   // Disable: the shard closes, the stream stays readable as DISABLED.
   table::TableDef disabled = *handle->def();
@@ -113,6 +125,28 @@ TEST(ChangeCaptureTest, ReEnableMakesANewStream) {
     auto read = f.log.Read(s.info.shards[0].id, s.info.shards[0].starting_sequence, {});
     ASSERT_TRUE(read.ok());
     EXPECT_EQ(read->records.size(), 1u);
+  }
+}
+
+TEST(ChangeCaptureTest, EncodedChangesRoundTripAndCorruptionIsAnError) {
+  Item old_item = ItemOf("a");
+  Item new_item = ItemOf("a");
+  new_item.emplace("n", AttributeValue::Number("12.5"));
+  for (int images = 1; images < 4; ++images) {
+    std::optional<Item> before = (images & 1) ? std::optional<Item>(old_item) : std::nullopt;
+    std::optional<Item> after = (images & 2) ? std::optional<Item>(new_item) : std::nullopt;
+    std::string data = EncodeChange(before, after, table::ChangeOrigin::kTtl, 1714566896789123);
+    ASSERT_OK_AND_ASSIGN(StoredChange change, DecodeChange(data));
+    EXPECT_EQ(change.old_item, before);
+    EXPECT_EQ(change.new_item, after);
+    EXPECT_EQ(change.origin, table::ChangeOrigin::kTtl);
+    EXPECT_EQ(change.micros, 1714566896789123);
+    // Every truncation and a trailing byte are corrupt, never a crash or a wrong change.
+    for (size_t n = 0; n < data.size(); ++n) {
+      EXPECT_THAT(DecodeChange(std::string_view(data).substr(0, n)),
+                  StatusIs(ErrorCode::kInternal));
+    }
+    EXPECT_THAT(DecodeChange(data + "x"), StatusIs(ErrorCode::kInternal));
   }
 }
 

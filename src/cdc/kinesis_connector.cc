@@ -77,6 +77,10 @@ void KinesisConnector::Loop() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return dirty_ || stopping_; });
       if (stopping_) return;
+      // Linger: let a burst of commits pile up so one delivery step (one read, one commit)
+      // carries many changes instead of one. Bounded, and cut short by Stop().
+      cv_.wait_for(lock, kLinger, [this] { return stopping_; });
+      if (stopping_) return;
       dirty_ = false;
     }
     Result<int64_t> delivered = RunOnce();
@@ -172,13 +176,14 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
 
   kv::Batch batch = db_.NewBatch();
   for (const log::Record& record : read->records) {
-    ASSIGN_OR_RETURN(std::string data,
-                     DecodeDestinationRecord(record.data, destination.microsecond_precision));
+    ASSIGN_OR_RETURN(DestinationRecordOut out,
+                     capture_.DestinationRecordJson(table, record,
+                                                    destination.microsecond_precision));
     Result<log::ShardId> shard =
-        log_.ShardForHashKey(kinesis->id, log::HashOfPartitionKey(record.partition_key));
+        log_.ShardForHashKey(kinesis->id, log::HashOfPartitionKey(out.partition_key));
     Result<log::SequenceNumber> appended =
-        shard.ok() ? log_.Append(batch, *shard, {.partition_key = record.partition_key,
-                                                 .data = data})
+        shard.ok() ? log_.Append(batch, *shard, {.partition_key = out.partition_key,
+                                                 .data = out.data})
                    : Result<log::SequenceNumber>(shard.status());
     if (!appended.ok()) {
       // The stream is being deleted or resharded under us: nothing of this batch is

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <set>
@@ -38,6 +39,8 @@ std::optional<std::string> KinesisLogNameForArn(std::string_view arn);
 class KinesisConnector {
  public:
   static constexpr int kMaxBatch = 500;
+  // How long the delivery thread waits after a wake-up before delivering (see Loop).
+  static constexpr std::chrono::microseconds kLinger{1000};
 
   // All references must outlive this object.
   KinesisConnector(kv::Db& db, log::ShardLog& log, table::Catalog& catalog,

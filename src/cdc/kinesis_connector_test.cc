@@ -22,16 +22,19 @@ constexpr std::string_view kArn = "arn:aws:kinesis:us-east-1:000000000000:stream
 // Records "<id>:<version or REMOVE>" so tests can check content and order without JSON.
 class FakeFormatter final : public RecordFormatter {
  public:
-  SplicedRecord StreamRecord(const Change& change, std::string_view view_type) const override {
-    std::string json = "{\"seq\":\"\",\"view\":\"" + std::string(view_type) + "\",\"ttl\":" +
-                       (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
-    return {.json = json, .splice_at = 8};
+  std::string StreamRecord(const Change& change, std::string_view view_type,
+                           std::string_view sequence_number,
+                           std::string_view event_id) const override {
+    return "{\"seq\":\"" + std::string(sequence_number) + "\",\"view\":\"" +
+           std::string(view_type) + "\",\"ttl\":" +
+           (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
   }
-  SplicedRecord DestinationRecord(const Change& change) const override {
+  std::string DestinationRecord(const Change& change, bool microseconds,
+                                std::string_view event_id) const override {
     const Item& item = change.new_item ? *change.new_item : *change.old_item;
-    std::string body = item.at("id").scalar() + ":" +
-                       (change.new_item ? change.new_item->at("v").scalar() : "REMOVE");
-    return {.json = body + "@", .splice_at = body.size() + 1};
+    return item.at("id").scalar() + ":" +
+           (change.new_item ? change.new_item->at("v").scalar() : "REMOVE") + "@" +
+           std::to_string(microseconds ? change.micros : change.micros / 1000);
   }
 };
 
@@ -133,7 +136,7 @@ TEST(KinesisConnectorTest, ExactlyOnceInItemOrderAcrossACrash) {
     std::string body = record.data.substr(0, record.data.find('@'));
     std::string item = body.substr(0, body.find(':'));
     got[item].push_back(body);
-    // The time was spliced in as epoch milliseconds.
+    // The time is in epoch milliseconds.
     EXPECT_EQ(record.data.substr(record.data.find('@') + 1), "1714566896789");
     EXPECT_EQ(record.partition_key.size(), 32u);
   }

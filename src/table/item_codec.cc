@@ -277,11 +277,15 @@ void EncodeValue(const AttributeValue& value, std::string* out) {
 
 std::string EncodeItem(const Item& item) {
   std::string out;
-  // Sizing first costs one cheap walk and saves every reallocation and copy of the buffer.
-  out.reserve(1 + EncodedMapSize(item));
-  out.push_back(kFormatVersion);
-  EncodeMap(item, &out);
+  EncodeItem(item, &out);
   return out;
+}
+
+void EncodeItem(const Item& item, std::string* out) {
+  // Sizing first costs one cheap walk and saves every reallocation and copy of the buffer.
+  out->reserve(out->size() + 1 + EncodedMapSize(item));
+  out->push_back(kFormatVersion);
+  EncodeMap(item, out);
 }
 
 Result<Item> DecodeItem(std::string_view bytes) {

@@ -16,6 +16,8 @@ inline constexpr int kMaxDecodeDepth = 128;
 
 // Returns the encoding of `item`. Never fails.
 std::string EncodeItem(const Item& item);
+// Appends what EncodeItem returns to `out`.
+void EncodeItem(const Item& item, std::string* out);
 
 // Decodes bytes written by EncodeItem. Never reads outside `bytes`, whatever they hold.
 // Errors: kInternal "corrupt item" if `bytes` is not a whole, well-formed encoding.

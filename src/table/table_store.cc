@@ -136,17 +136,19 @@ Status TableStore::ValidateItem(const TableDef& table, const Item& item) {
 }
 
 Item TableStore::KeyOf(const TableDef& table, const Item& item, const IndexDef* index) {
+  Item key = KeyOf(table.keys, item);
+  if (index) key.merge(KeyOf(index->keys, item));
+  return key;
+}
+
+Item TableStore::KeyOf(const KeySchema& keys, const Item& item) {
   Item key;
   auto copy = [&](const KeyElement& element) {
     auto it = item.find(element.name);
     if (it != item.end()) key.emplace(it->first, it->second);
   };
-  copy(table.keys.hash);
-  if (table.keys.range) copy(*table.keys.range);
-  if (index) {
-    copy(index->keys.hash);
-    if (index->keys.range) copy(*index->keys.range);
-  }
+  copy(keys.hash);
+  if (keys.range) copy(*keys.range);
   return key;
 }
 

@@ -117,6 +117,8 @@ class TableStore {
   }
   // The key attributes of `item` for the table (or for an index: table and index keys).
   static Item KeyOf(const TableDef& table, const Item& item, const IndexDef* index = nullptr);
+  // The attributes of `item` that `keys` names.
+  static Item KeyOf(const KeySchema& keys, const Item& item);
 
   // REQUIRES: ValidateKey(key). Errors: kInternal on storage failure.
   Result<std::optional<Item>> Get(TableHandle& table, const Item& key);

@@ -1,8 +1,5 @@
 #include "services/dynamodb_streams/change_format.h"
 
-#include <random>
-
-#include "common/crypto.h"
 #include "services/dynamodb/attribute_json.h"
 #include "services/json.h"
 #include "table/table_store.h"
@@ -19,28 +16,17 @@ std::string_view EventName(const cdc::Change& change) {
   return "MODIFY";
 }
 
-// 32 hex digits, like AWS's stream eventIDs; unique enough for an id nobody parses.
-std::string EventId() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t bits = rng();
-    for (int i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = kHex[bits & 15];
-  }
-  return id;
-}
-
 std::string Finish(rapidjson::StringBuffer& buffer) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 }  // namespace
 
-cdc::SplicedRecord ChangeFormatter::StreamRecord(const cdc::Change& change,
-                                                 std::string_view view_type) const {
+std::string ChangeFormatter::StreamRecord(const cdc::Change& change, std::string_view view_type,
+                                          std::string_view sequence_number,
+                                          std::string_view event_id) const {
   const table::Item& any = change.new_item ? *change.new_item : *change.old_item;
-  const table::Item keys = table::TableStore::KeyOf(change.table, any);
+  const table::Item keys = table::TableStore::KeyOf(change.keys, any);
   const bool keys_only = view_type == "KEYS_ONLY";
   const bool new_image = !keys_only && view_type != "OLD_IMAGE" && change.new_item;
   const bool old_image = !keys_only && view_type != "NEW_IMAGE" && change.old_item;
@@ -52,7 +38,7 @@ cdc::SplicedRecord ChangeFormatter::StreamRecord(const cdc::Change& change,
   JsonWriter w(buffer);
   w.StartObject();
   w.Key("eventID");
-  WriteString(w, EventId());
+  WriteString(w, event_id);
   w.Key("eventName");
   WriteString(w, EventName(change));
   w.Key("eventVersion");
@@ -60,7 +46,7 @@ cdc::SplicedRecord ChangeFormatter::StreamRecord(const cdc::Change& change,
   w.Key("eventSource");
   w.String("aws:dynamodb");
   w.Key("awsRegion");
-  WriteString(w, change.table.region);
+  WriteString(w, change.region);
   w.Key("dynamodb");
   w.StartObject();
   w.Key("ApproximateCreationDateTime");
@@ -76,8 +62,7 @@ cdc::SplicedRecord ChangeFormatter::StreamRecord(const cdc::Change& change,
     WriteAttributeMap(w, *change.old_item);
   }
   w.Key("SequenceNumber");
-  w.String("");
-  const size_t splice_at = buffer.GetSize() - 1;  // between the two quotes
+  WriteString(w, sequence_number);
   w.Key("SizeBytes");
   w.Uint64(std::max<size_t>(size, 1));
   w.Key("StreamViewType");
@@ -93,12 +78,13 @@ cdc::SplicedRecord ChangeFormatter::StreamRecord(const cdc::Change& change,
     w.EndObject();
   }
   w.EndObject();
-  return {.json = Finish(buffer), .splice_at = splice_at};
+  return Finish(buffer);
 }
 
-cdc::SplicedRecord ChangeFormatter::DestinationRecord(const cdc::Change& change) const {
+std::string ChangeFormatter::DestinationRecord(const cdc::Change& change, bool microseconds,
+                                               std::string_view event_id) const {
   const table::Item& any = change.new_item ? *change.new_item : *change.old_item;
-  const table::Item keys = table::TableStore::KeyOf(change.table, any);
+  const table::Item keys = table::TableStore::KeyOf(change.keys, any);
   size_t size = table::ItemSizeBytes(keys);
   if (change.new_item) size += table::ItemSizeBytes(*change.new_item);
   if (change.old_item) size += table::ItemSizeBytes(*change.old_item);
@@ -107,9 +93,9 @@ cdc::SplicedRecord ChangeFormatter::DestinationRecord(const cdc::Change& change)
   JsonWriter w(buffer);
   w.StartObject();
   w.Key("awsRegion");
-  WriteString(w, change.table.region);
+  WriteString(w, change.region);
   w.Key("eventID");
-  WriteString(w, NewUuid());
+  WriteString(w, event_id);
   w.Key("eventName");
   WriteString(w, EventName(change));
   w.Key("userIdentity");
@@ -126,12 +112,11 @@ cdc::SplicedRecord ChangeFormatter::DestinationRecord(const cdc::Change& change)
   w.Key("recordFormat");
   w.String("application/json");
   w.Key("tableName");
-  WriteString(w, change.table.name);
+  WriteString(w, change.table_name);
   w.Key("dynamodb");
   w.StartObject();
   w.Key("ApproximateCreationDateTime");
-  w.Int(0);
-  const size_t splice_at = buffer.GetSize() - 1;  // the placeholder digit, removed below
+  w.Int64(microseconds ? change.micros : change.micros / 1000);
   w.Key("Keys");
   WriteAttributeMap(w, keys);
   if (change.new_item) {
@@ -148,9 +133,7 @@ cdc::SplicedRecord ChangeFormatter::DestinationRecord(const cdc::Change& change)
   w.Key("eventSource");
   w.String("aws:dynamodb");
   w.EndObject();
-  std::string json = Finish(buffer);
-  json.erase(splice_at, 1);
-  return {.json = std::move(json), .splice_at = splice_at};
+  return Finish(buffer);
 }
 
 }  // namespace salespipe::services::dynamodb_streams

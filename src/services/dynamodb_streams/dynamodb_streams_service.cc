@@ -423,7 +423,8 @@ Result<std::string> DynamoDbStreamsService::GetRecords(const JsonValue& request,
   w.StartArray();
   for (const log::Record& record : read->result.records) {
     ASSIGN_OR_RETURN(std::string json,
-                     cdc::DecodeStreamRecord(record.data, FormatSequenceNumber(record.sequence)));
+                     capture_.StreamRecordJson(view->meta, record,
+                                               FormatSequenceNumber(record.sequence)));
     w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   }
   w.EndArray();
