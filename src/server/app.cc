@@ -11,6 +11,7 @@
 #include "services/lambda/event_format.h"
 #include "services/lambda/lambda_service.h"
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/firehose/firehose_service.h"
 #include "services/iam/iam_service.h"
 #include "services/s3/s3_service.h"
 #include "services/kinesis/kinesis_service.h"
@@ -70,6 +71,13 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
       app->clock_);
   RETURN_IF_ERROR(app->event_source_mappings_->Open());
   if (!options.edge_endpoint.empty()) RETURN_IF_ERROR(app->SetEdgeEndpoint(options.edge_endpoint));
+  // Firehose: delivery streams read the shard log and write the lake; Lambda processors run
+  // through the Lambda engine (on the delivery threads, never on an io thread).
+  app->delivery_ = std::make_unique<delivery::DeliveryEngine>(
+      *app->db_, *app->shard_log_, *app->lake_, app->clock_, app->lambda_engine_.get(),
+      delivery::EngineOptions{.format_sequence =
+                                  &services::kinesis::KinesisService::FormatSequenceNumber});
+  RETURN_IF_ERROR(app->delivery_->Open());
 
   // Services: the edge routes X-Amz-Target "<target_prefix>.<Operation>" to each.
   auto* dynamodb = app->RegisterJsonService(std::make_unique<services::dynamodb::DynamoDbService>(
@@ -79,6 +87,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
       *app->catalog_, *app->change_capture_, app->clock_));
   app->RegisterJsonService(
       std::make_unique<services::kinesis::KinesisService>(*app->shard_log_, app->clock_));
+  app->RegisterJsonService(
+      std::make_unique<services::firehose::FirehoseService>(*app->delivery_, app->clock_));
 
   // IAM and STS: signed for iam/sts, or an unsigned form POST to / (spec 1.1 steps 3 and 5).
   app->iam_ = std::make_unique<services::iam::IamService>(*app->db_, app->clock_);
@@ -126,12 +136,14 @@ Status App::Start() {
   kinesis_connector_->Start();
   lambda_engine_->Start();
   event_source_mappings_->Start();
+  delivery_->Start();
   started_ = true;
   return Status::Ok();
 }
 
 void App::Stop() {
   if (!started_) return;
+  delivery_->Stop();  // flushes buffered records into the lake
   // Lambda once delivery (its transforms) has stopped: the mappings first (they invoke
   // functions), then the Event queue, then the processes.
   event_source_mappings_->Stop();
@@ -156,6 +168,7 @@ Status App::Close() {
   json_services_.clear();
   s3_.reset();
   iam_.reset();
+  delivery_.reset();
   lambda_service_.reset();
   event_source_mappings_.reset();
   lambda_event_formatter_.reset();

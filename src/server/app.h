@@ -9,6 +9,7 @@
 #include "cdc/kinesis_connector.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "delivery/delivery_engine.h"
 #include "http/auth.h"
 #include "http/rest_handler.h"
 #include "kv/db.h"
@@ -39,6 +40,10 @@ namespace salespipe::services::lambda {
 class EventFormatter;
 class LambdaService;
 }  // namespace salespipe::services::lambda
+
+namespace salespipe::services::firehose {
+class FirehoseService;
+}
 
 namespace salespipe::services::iam {
 class IamService;
@@ -97,6 +102,8 @@ class App {
   // Starts the Lambda process runner with `endpoint` as the functions' AWS_ENDPOINT_URL (once;
   // later calls are ignored). Errors: kInternal if the runtimes folder cannot be written.
   Status SetEdgeEndpoint(const std::string& endpoint);
+  // The Firehose engine. REQUIRES: not Close()d.
+  delivery::DeliveryEngine& delivery() { return *delivery_; }
 
  private:
   App() = default;
@@ -124,6 +131,8 @@ class App {
   std::unique_ptr<cdc::KinesisConnector> kinesis_connector_;
   std::vector<std::unique_ptr<services::JsonService>> json_services_;
   std::unique_ptr<lake::Lake> lake_;  // objects under <data_dir>/lake
+  // Firehose delivery into the lake (reads the shard log, writes the lake).
+  std::unique_ptr<delivery::DeliveryEngine> delivery_;
   std::unique_ptr<services::s3::S3Service> s3_;
   // Lambda: functions and their code (<data_dir>/lambda), the engine that invokes them, and
   // the event source mappings that feed them from Kinesis and DynamoDB streams.

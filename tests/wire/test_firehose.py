@@ -1,0 +1,463 @@
+"""Firehose over the wire with boto3: every operation and error class, DirectPut and Kinesis
+sources delivering objects into the lake (read back with boto3 S3), AWS's object keys,
+buffering hints, compression, flush on shutdown, and exactly-once delivery across kill -9."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import threading
+import time
+import unittest
+
+import botocore.config
+import botocore.exceptions
+
+import harness
+
+NO_VALIDATION = botocore.config.Config(parameter_validation=False)
+ROLE = "arn:aws:iam::000000000000:role/firehose"
+DELIVERY_WAIT_S = 120  # a bound so a broken delivery fails the test instead of hanging it
+KEY_NAME = r"-\d+-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def s3_dest(bucket, **extra):
+    config = {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"}
+    config.update(extra)
+    return config
+
+
+class FirehoseCase(harness.ServerTestCase):
+    def setUp(self):
+        self.f = self.client("firehose")
+        self.s3 = self.client("s3")
+
+    def create(self, name, bucket, **extra):
+        self.f.create_delivery_stream(DeliveryStreamName=name,
+                                      ExtendedS3DestinationConfiguration=s3_dest(bucket, **extra))
+
+    def objects(self, bucket, prefix=""):
+        out = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                out[item["Key"]] = self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        return out
+
+    def wait_objects(self, bucket, prefix="", count=1):
+        """Objects under `prefix` once there are at least `count` of them."""
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            found = self.objects(bucket, prefix)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                self.fail(f"{count} objects under {bucket}/{prefix} not delivered; found {list(found)}")
+            time.sleep(0.05)
+
+
+class FirehoseControlPlaneTest(FirehoseCase):
+    def test_create_describe_defaults_list_delete(self):
+        self.s3.create_bucket(Bucket="cp-lake")
+        arn = self.f.create_delivery_stream(
+            DeliveryStreamName="cp-one",
+            ExtendedS3DestinationConfiguration=s3_dest("cp-lake", Prefix="raw/"),
+            Tags=[{"Key": "team", "Value": "sales"}])["DeliveryStreamARN"]
+        self.assertEqual(arn, "arn:aws:firehose:us-east-1:000000000000:deliverystream/cp-one")
+        d = self.f.describe_delivery_stream(DeliveryStreamName="cp-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["DeliveryStreamStatus"], "ACTIVE")
+        self.assertEqual(d["DeliveryStreamType"], "DirectPut")
+        self.assertEqual(d["VersionId"], "1")
+        self.assertEqual(d["DeliveryStreamEncryptionConfiguration"], {"Status": "DISABLED"})
+        self.assertFalse(d["HasMoreDestinations"])
+        self.assertIn("CreateTimestamp", d)
+        dest = d["Destinations"][0]
+        self.assertEqual(dest["DestinationId"], "destinationId-000000000001")
+        ext = dest["ExtendedS3DestinationDescription"]
+        self.assertEqual(ext["BucketARN"], "arn:aws:s3:::cp-lake")
+        self.assertEqual(ext["Prefix"], "raw/")
+        self.assertEqual(ext["BufferingHints"], {"SizeInMBs": 5, "IntervalInSeconds": 300})
+        self.assertEqual(ext["CompressionFormat"], "UNCOMPRESSED")
+        self.assertEqual(ext["EncryptionConfiguration"], {"NoEncryptionConfig": "NoEncryption"})
+        self.assertEqual(ext["CloudWatchLoggingOptions"], {"Enabled": False})
+        self.assertEqual(ext["S3BackupMode"], "Disabled")
+        self.assertEqual(dest["S3DestinationDescription"]["BucketARN"], "arn:aws:s3:::cp-lake")
+
+        for name in ("cp-two", "cp-three"):
+            self.create(name, "cp-lake")
+        page = self.f.list_delivery_streams(Limit=2)
+        self.assertEqual(page["DeliveryStreamNames"], ["cp-one", "cp-three"])
+        self.assertTrue(page["HasMoreDeliveryStreams"])
+        page = self.f.list_delivery_streams(Limit=2, ExclusiveStartDeliveryStreamName="cp-three")
+        self.assertEqual(page["DeliveryStreamNames"], ["cp-two"])
+        self.assertFalse(page["HasMoreDeliveryStreams"])
+        self.assertEqual(self.f.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")
+                         ["DeliveryStreamNames"], [])
+
+        for name in ("cp-one", "cp-two", "cp-three"):
+            self.f.delete_delivery_stream(DeliveryStreamName=name)
+        with self.assertRaises(self.f.exceptions.ResourceNotFoundException):
+            self.f.describe_delivery_stream(DeliveryStreamName="cp-one")
+        self.assertEqual(self.f.list_delivery_streams()["DeliveryStreamNames"], [])
+
+    def test_plain_s3_destination(self):
+        self.f.create_delivery_stream(
+            DeliveryStreamName="cp-plain",
+            S3DestinationConfiguration=s3_dest("cp-lake", CompressionFormat="GZIP"))
+        d = self.f.describe_delivery_stream(DeliveryStreamName="cp-plain")["DeliveryStreamDescription"]
+        s3d = d["Destinations"][0]["S3DestinationDescription"]
+        self.assertEqual(s3d["CompressionFormat"], "GZIP")
+        self.assertNotIn("ExtendedS3DestinationDescription", d["Destinations"][0])
+        self.f.delete_delivery_stream(DeliveryStreamName="cp-plain")
+
+    def test_errors(self):
+        f = self.f
+        with self.assertRaises(f.exceptions.ResourceNotFoundException) as e:
+            f.describe_delivery_stream(DeliveryStreamName="nope")
+        self.assertEqual(str(e.exception.response["Error"]["Message"]),
+                         "Firehose nope under account 000000000000 not found.")
+        for call in (lambda: f.delete_delivery_stream(DeliveryStreamName="nope"),
+                     lambda: f.put_record(DeliveryStreamName="nope", Record={"Data": b"x"}),
+                     lambda: f.put_record_batch(DeliveryStreamName="nope", Records=[{"Data": b"x"}]),
+                     lambda: f.list_tags_for_delivery_stream(DeliveryStreamName="nope")):
+            with self.assertRaises(f.exceptions.ResourceNotFoundException):
+                call()
+        self.create("err-one", "err-lake")
+        with self.assertRaises(f.exceptions.ResourceInUseException) as e:
+            self.create("err-one", "err-lake")
+        self.assertIn("already exists", e.exception.response["Error"]["Message"])
+
+        # Prefix validation as AWS does it (the "Ths" typo included).
+        with self.assertRaises(f.exceptions.InvalidArgumentException) as e:
+            self.create("err-two", "err-lake", Prefix="y=!{timestamp:yyyy}/")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "Ths supplied prefix(es) do not satisfy the following constraint: "
+                         "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions")
+        bad = [
+            {"Prefix": "!{nope:x}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"},
+            {"Prefix": "!{firehose:error-output-type}/", "ErrorOutputPrefix": "e/"},
+            {"Prefix": "a/", "ErrorOutputPrefix": "e/!{timestamp:yyyy}/"},
+            {"DataFormatConversionConfiguration": {"Enabled": True}},
+            {"EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:000000000000:key/k"}}},
+            {"CloudWatchLoggingOptions": {"Enabled": True, "LogGroupName": "g", "LogStreamName": "s"}},
+            {"S3BackupMode": "Enabled", "S3BackupConfiguration": s3_dest("b")},
+            {"ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "RecordDeAggregation"}]}},
+            {"CustomTimeZone": "Mars/Olympus"},
+            {"DynamicPartitioningConfiguration": {"Enabled": True},
+             "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 60},
+             "Prefix": "!{partitionKeyFromQuery:c}/", "ErrorOutputPrefix": "e/",
+             "ProcessingConfiguration": {"Enabled": True, "Processors": [
+                 {"Type": "MetadataExtraction", "Parameters": [
+                     {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c:.c}"},
+                     {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]}},
+        ]
+        for extra in bad:
+            with self.assertRaises(f.exceptions.InvalidArgumentException, msg=json.dumps(extra)):
+                self.create("err-bad", "err-lake", **extra)
+        with self.assertRaises(f.exceptions.InvalidArgumentException) as e:
+            f.create_delivery_stream(
+                DeliveryStreamName="err-bad",
+                HttpEndpointDestinationConfiguration={
+                    "EndpointConfiguration": {"Url": "https://x"},
+                    "S3Configuration": s3_dest("b")})
+        self.assertIn("HttpEndpointDestinationConfiguration", e.exception.response["Error"]["Message"])
+        self.assertNotIn("err-bad", f.list_delivery_streams()["DeliveryStreamNames"])
+
+        # Model constraints the SDK would check itself.
+        raw = self.client("firehose", config=NO_VALIDATION)
+        for extra in ({"BufferingHints": {"SizeInMBs": 0, "IntervalInSeconds": 60}},
+                      {"BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 901}},
+                      {"CompressionFormat": "BROTLI"}):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                raw.create_delivery_stream(DeliveryStreamName="err-bad",
+                                           ExtendedS3DestinationConfiguration=s3_dest("b", **extra))
+            self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            raw.put_record_batch(DeliveryStreamName="err-one", Records=[{"Data": b"x"}] * 501)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            raw.put_record(DeliveryStreamName="err-one", Record={"Data": b"x" * (1000 * 1024 + 1)})
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(f.exceptions.InvalidArgumentException):
+            f.put_record_batch(DeliveryStreamName="err-one",
+                               Records=[{"Data": b"x" * (1000 * 1024)}] * 5)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            raw.create_delivery_stream(DeliveryStreamName="bad name!",
+                                       ExtendedS3DestinationConfiguration=s3_dest("b"))
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        f.delete_delivery_stream(DeliveryStreamName="err-one")
+
+    def test_update_destination_versions(self):
+        self.s3.create_bucket(Bucket="up-lake")
+        self.create("up-one", "up-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+        with self.assertRaises(self.f.exceptions.ConcurrentModificationException):
+            self.f.update_destination(DeliveryStreamName="up-one", CurrentDeliveryStreamVersionId="7",
+                                      DestinationId="destinationId-000000000001",
+                                      ExtendedS3DestinationUpdate={"Prefix": "v2/"})
+        with self.assertRaises(self.f.exceptions.InvalidArgumentException):
+            self.f.update_destination(DeliveryStreamName="up-one", CurrentDeliveryStreamVersionId="1",
+                                      DestinationId="destinationId-000000000001",
+                                      ExtendedS3DestinationUpdate={"Prefix": "!{timestamp:yyyy}/"})
+        self.f.update_destination(DeliveryStreamName="up-one", CurrentDeliveryStreamVersionId="1",
+                                  DestinationId="destinationId-000000000001",
+                                  ExtendedS3DestinationUpdate={"Prefix": "v2/"})
+        d = self.f.describe_delivery_stream(DeliveryStreamName="up-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["VersionId"], "2")
+        self.assertIn("LastUpdateTimestamp", d)
+        ext = d["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.assertEqual(ext["Prefix"], "v2/")
+        self.assertEqual(ext["BufferingHints"], {"SizeInMBs": 1, "IntervalInSeconds": 0})
+        self.f.put_record(DeliveryStreamName="up-one", Record={"Data": b"after"})
+        objects = self.wait_objects("up-lake", "v2/")
+        key = next(iter(objects))
+        self.assertRegex(key, r"^v2/\d{4}/\d\d/\d\d/\d\d/up-one-2-")
+        self.f.delete_delivery_stream(DeliveryStreamName="up-one")
+
+    def test_tags_and_encryption(self):
+        self.create("tag-one", "tag-lake")
+        self.f.tag_delivery_stream(DeliveryStreamName="tag-one",
+                                   Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
+        page = self.f.list_tags_for_delivery_stream(DeliveryStreamName="tag-one", Limit=1)
+        self.assertEqual(page["Tags"], [{"Key": "a", "Value": "1"}])
+        self.assertTrue(page["HasMoreTags"])
+        page = self.f.list_tags_for_delivery_stream(DeliveryStreamName="tag-one",
+                                                    ExclusiveStartTagKey="a")
+        self.assertEqual(page["Tags"], [{"Key": "b", "Value": "2"}])
+        self.assertFalse(page["HasMoreTags"])
+        self.f.untag_delivery_stream(DeliveryStreamName="tag-one", TagKeys=["a"])
+        self.assertEqual(self.f.list_tags_for_delivery_stream(DeliveryStreamName="tag-one")["Tags"],
+                         [{"Key": "b", "Value": "2"}])
+        with self.assertRaises(self.f.exceptions.LimitExceededException):
+            self.f.tag_delivery_stream(DeliveryStreamName="tag-one",
+                                       Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+        self.f.start_delivery_stream_encryption(
+            DeliveryStreamName="tag-one",
+            DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+        d = self.f.describe_delivery_stream(DeliveryStreamName="tag-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["DeliveryStreamEncryptionConfiguration"],
+                         {"KeyType": "AWS_OWNED_CMK", "Status": "ENABLED"})
+        self.f.stop_delivery_stream_encryption(DeliveryStreamName="tag-one")
+        d = self.f.describe_delivery_stream(DeliveryStreamName="tag-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["DeliveryStreamEncryptionConfiguration"], {"Status": "DISABLED"})
+        self.f.delete_delivery_stream(DeliveryStreamName="tag-one")
+
+
+class FirehoseDeliveryTest(FirehoseCase):
+    def test_direct_put_objects_and_keys(self):
+        self.s3.create_bucket(Bucket="dp-lake")
+        self.create("dp-one", "dp-lake", Prefix="sales/",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+        rid = self.f.put_record(DeliveryStreamName="dp-one", Record={"Data": b'{"n":1}\n'})
+        self.assertTrue(rid["RecordId"])
+        self.assertFalse(rid["Encrypted"])
+        objects = self.wait_objects("dp-lake", "sales/")
+        out = self.f.put_record_batch(DeliveryStreamName="dp-one",
+                                      Records=[{"Data": b'{"n":2}\n'}, {"Data": b'{"n":3}\n'}])
+        self.assertEqual(out["FailedPutCount"], 0)
+        self.assertEqual(len(out["RequestResponses"]), 2)
+        self.assertTrue(all("RecordId" in r for r in out["RequestResponses"]))
+        objects = self.wait_objects("dp-lake", "sales/", count=2)
+        for key in objects:
+            self.assertRegex(key, r"^sales/\d{4}/\d\d/\d\d/\d\d/dp-one" + KEY_NAME + "$")
+        self.assertEqual(sorted(objects.values()), [b'{"n":1}\n', b'{"n":2}\n{"n":3}\n'])
+        self.f.delete_delivery_stream(DeliveryStreamName="dp-one")
+
+    def test_static_prefix_without_slash_and_gzip(self):
+        self.s3.create_bucket(Bucket="gz-lake")
+        self.create("gz-one", "gz-lake", Prefix="raw", CompressionFormat="GZIP",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+        self.f.put_record_batch(DeliveryStreamName="gz-one",
+                                Records=[{"Data": b"a,1\n"}, {"Data": b"b,2\n"}])
+        objects = self.wait_objects("gz-lake", "raw")
+        key, body = next(iter(objects.items()))
+        self.assertRegex(key, r"^raw\d{4}/\d\d/\d\d/\d\d/gz-one" + KEY_NAME + r"\.gz$")
+        self.assertEqual(gzip.decompress(body), b"a,1\nb,2\n")
+        self.f.delete_delivery_stream(DeliveryStreamName="gz-one")
+
+    def test_expression_prefix_and_file_extension(self):
+        self.s3.create_bucket(Bucket="ex-lake")
+        self.create("ex-one", "ex-lake",
+                    Prefix="year=!{timestamp:yyyy}/!{firehose:random-string}/",
+                    ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                    FileExtension=".json", CustomTimeZone="Asia/Tokyo",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "AppendDelimiterToRecord"}]})
+        self.f.put_record(DeliveryStreamName="ex-one", Record={"Data": b'{"a":1}'})
+        objects = self.wait_objects("ex-lake", "year=")
+        key, body = next(iter(objects.items()))
+        self.assertRegex(key, r"^year=\d{4}/[A-Za-z0-9]{11}/ex-one" + KEY_NAME + r"\.json$")
+        self.assertEqual(body, b'{"a":1}\n')
+        self.f.delete_delivery_stream(DeliveryStreamName="ex-one")
+
+    def test_dynamic_partitioning_by_query(self):
+        self.s3.create_bucket(Bucket="dyn-lake")
+        self.create("dyn-one", "dyn-lake",
+                    Prefix="region=!{partitionKeyFromQuery:region}/",
+                    ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                    BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 0},
+                    DynamicPartitioningConfiguration={"Enabled": True},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "MetadataExtraction", "Parameters": [
+                            {"ParameterName": "MetadataExtractionQuery",
+                             "ParameterValue": "{region: .where.region}"},
+                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+                        {"Type": "AppendDelimiterToRecord"}]})
+        records = [{"where": {"region": r}, "n": i} for i, r in enumerate(["EU", "US", "EU"])]
+        self.f.put_record_batch(DeliveryStreamName="dyn-one",
+                                Records=[{"Data": json.dumps(r).encode()} for r in records]
+                                + [{"Data": b"not json"}])
+        objects = self.wait_objects("dyn-lake", "", count=3)
+        by_prefix = {k.split("/")[0]: v for k, v in objects.items()}
+        self.assertEqual(by_prefix["region=EU"].count(b"\n"), 2)
+        self.assertEqual(by_prefix["region=US"].count(b"\n"), 1)
+        errors = [v for k, v in objects.items() if k.startswith("err/")]
+        self.assertEqual(len(errors), 1)
+        envelope = json.loads(errors[0].decode().splitlines()[0])
+        self.assertEqual(envelope["errorCode"], "DynamicPartitioning.MetadataExtractionFailed")
+        self.f.delete_delivery_stream(DeliveryStreamName="dyn-one")
+
+    def test_buffering_hints_and_flush_on_shutdown(self):
+        self.s3.create_bucket(Bucket="buf-lake")
+        self.create("buf-slow", "buf-lake", Prefix="slow/",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
+        self.create("buf-fast", "buf-lake", Prefix="fast/",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+        self.f.put_record(DeliveryStreamName="buf-slow", Record={"Data": b"small"})
+        self.f.put_record(DeliveryStreamName="buf-fast", Record={"Data": b"marker"})
+        self.wait_objects("buf-lake", "fast/")
+        # The slow stream holds its record: neither size nor interval is reached.
+        self.assertEqual(self.objects("buf-lake", "slow/"), {})
+        # Size: 1 MiB reached -> an object, without waiting for the interval.
+        big = [{"Data": b"x" * (512 * 1024)}] * 2
+        self.f.put_record_batch(DeliveryStreamName="buf-slow", Records=big)
+        objects = self.wait_objects("buf-lake", "slow/")
+        self.assertEqual(len(objects), 1)
+        self.assertEqual(len(next(iter(objects.values()))), 5 + 1024 * 1024)
+        # Flush on shutdown: a clean stop delivers what is buffered.
+        self.f.put_record(DeliveryStreamName="buf-slow", Record={"Data": b"tail"})
+        self.restart()
+        objects = self.objects("buf-lake", "slow/")
+        self.assertEqual(sorted(len(v) for v in objects.values()), [4, 5 + 1024 * 1024])
+
+    def test_missing_bucket_is_retried(self):
+        self.create("mb-one", "mb-later", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+        self.f.put_record(DeliveryStreamName="mb-one", Record={"Data": b"kept"})
+        self.s3.create_bucket(Bucket="mb-later")
+        objects = self.wait_objects("mb-later")
+        self.assertEqual(list(objects.values()), [b"kept"])
+        self.f.delete_delivery_stream(DeliveryStreamName="mb-one")
+
+    def test_kinesis_source(self):
+        k = self.client("kinesis")
+        self.s3.create_bucket(Bucket="ks-lake")
+        k.create_stream(StreamName="ks-src", ShardCount=2)
+        stream_arn = k.describe_stream_summary(StreamName="ks-src")["StreamDescriptionSummary"]["StreamARN"]
+        k.put_record(StreamName="ks-src", Data=b"before\n", PartitionKey="p0")
+        self.f.create_delivery_stream(
+            DeliveryStreamName="ks-one", DeliveryStreamType="KinesisStreamAsSource",
+            KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
+            ExtendedS3DestinationConfiguration=s3_dest(
+                "ks-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0}))
+        d = self.f.describe_delivery_stream(DeliveryStreamName="ks-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["DeliveryStreamType"], "KinesisStreamAsSource")
+        source = d["Source"]["KinesisStreamSourceDescription"]
+        self.assertEqual(source["KinesisStreamARN"], stream_arn)
+        self.assertIn("DeliveryStartTimestamp", source)
+        with self.assertRaises(self.f.exceptions.InvalidArgumentException) as e:
+            self.f.put_record(DeliveryStreamName="ks-one", Record={"Data": b"x"})
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "This operation is not permitted on KinesisStreamAsSource delivery stream type.")
+        sent = [f"r{i}\n".encode() for i in range(20)]
+        for i, data in enumerate(sent):
+            k.put_record(StreamName="ks-src", Data=data, PartitionKey=f"p{i % 5}")
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            got = b"".join(self.objects("ks-lake").values())
+            if got.count(b"\n") >= len(sent) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sorted(got.splitlines(keepends=True)), sorted(sent))
+        # Other consumers keep their own positions.
+        shards = k.list_shards(StreamName="ks-src")["Shards"]
+        total = 0
+        for shard in shards:
+            it = k.get_shard_iterator(StreamName="ks-src", ShardId=shard["ShardId"],
+                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            total += len(k.get_records(ShardIterator=it)["Records"])
+        self.assertEqual(total, len(sent) + 1)
+        with self.assertRaises(self.f.exceptions.InvalidArgumentException):
+            self.f.create_delivery_stream(
+                DeliveryStreamName="ks-missing", DeliveryStreamType="KinesisStreamAsSource",
+                KinesisStreamSourceConfiguration={
+                    "KinesisStreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/none",
+                    "RoleARN": ROLE},
+                ExtendedS3DestinationConfiguration=s3_dest("ks-lake"))
+        self.f.delete_delivery_stream(DeliveryStreamName="ks-one")
+
+
+class FirehoseExactlyOnceTest(FirehoseCase):
+    """kill -9 during sustained PutRecordBatch: every acknowledged record is in the lake exactly
+    once, in order within each object (one source shard)."""
+
+    def test_kill9_loop(self):
+        self.s3.create_bucket(Bucket="eo-lake")
+        self.create("eo-one", "eo-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "AppendDelimiterToRecord"}]})
+        rng = random.Random(5)
+        acknowledged: list[int] = []
+        attempted = 0
+        for round_ in range(4):
+            stop = threading.Event()
+            client = self.client("firehose", config=botocore.config.Config(
+                retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+
+            def produce():
+                nonlocal attempted
+                while not stop.is_set():
+                    batch = list(range(attempted, attempted + 50))
+                    attempted += 50
+                    try:
+                        out = client.put_record_batch(
+                            DeliveryStreamName="eo-one",
+                            Records=[{"Data": str(n).encode()} for n in batch])
+                    except Exception:  # the server died mid-request: not acknowledged
+                        return
+                    acknowledged.extend(n for n, r in zip(batch, out["RequestResponses"])
+                                        if "RecordId" in r)
+
+            producer = threading.Thread(target=produce)
+            producer.start()
+            # Let some batches through, then crash at a random moment.
+            target = len(acknowledged) + rng.randint(100, 600)
+            deadline = time.monotonic() + DELIVERY_WAIT_S
+            while len(acknowledged) < target and time.monotonic() < deadline and producer.is_alive():
+                time.sleep(0.005)
+            self.kill9()
+            stop.set()
+            producer.join()
+            self.restart()
+        self.assertGreater(len(acknowledged), 400)
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            objects = self.objects("eo-lake")
+            seen = [int(line) for body in objects.values() for line in body.decode().split()]
+            if set(acknowledged) <= set(seen) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        counts: dict[int, int] = {}
+        for n in seen:
+            counts[n] = counts.get(n, 0) + 1
+        duplicates = {n: c for n, c in counts.items() if c > 1}
+        self.assertEqual(duplicates, {}, "records delivered twice")
+        missing = sorted(set(acknowledged) - set(seen))
+        self.assertEqual(missing, [], "acknowledged records lost")
+        for key, body in objects.items():
+            numbers = [int(line) for line in body.decode().split()]
+            self.assertEqual(numbers, sorted(numbers), f"out of order in {key}")
+
+
+if __name__ == "__main__":
+    unittest.main()
