@@ -62,9 +62,12 @@ int main(int argc, char** argv) {
   std::string runtime = "python3.12";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--invocations") invocations = std::atoi(argv[i + 1]);
-    else if (flag == "--cold") cold = std::atoi(argv[i + 1]);
-    else if (flag == "--runtime") runtime = argv[i + 1];
+    if (flag == "--invocations")
+      invocations = std::atoi(argv[i + 1]);
+    else if (flag == "--cold")
+      cold = std::atoi(argv[i + 1]);
+    else if (flag == "--runtime")
+      runtime = argv[i + 1];
   }
   char pattern[] = "/tmp/lambda_bench.XXXXXX";
   if (::mkdtemp(pattern) == nullptr) return 1;
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
   const bool node = runtime.starts_with("nodejs");
   const std::string code_dir = root + "/code";
   std::filesystem::create_directories(code_dir);
-  std::ofstream(code_dir + (node ? "/index.js" : "/bench.py")) << (node ? kNodeHandler : kPythonHandler);
+  std::ofstream(code_dir + (node ? "/index.js" : "/bench.py"))
+      << (node ? kNodeHandler : kPythonHandler);
 
   auto runner = NewProcessRunner(RunnerOptions{.runtime_dir = root + "/runtimes"});
   if (!runner.ok()) {
@@ -124,7 +128,8 @@ int main(int argc, char** argv) {
   std::printf("runtime: %s, %d warm invocations (one environment), %d cold starts\n",
               runtime.c_str(), invocations, cold);
   std::printf("warm invoke overhead: p50 %.0f us, p90 %.0f us, p99 %.0f us\n",
-              Percentile(overhead_us, 50), Percentile(overhead_us, 90), Percentile(overhead_us, 99));
+              Percentile(overhead_us, 50), Percentile(overhead_us, 90),
+              Percentile(overhead_us, 99));
   std::printf("warm Run latency:     p50 %.0f us, p99 %.0f us\n", Percentile(latency_us, 50),
               Percentile(latency_us, 99));
   std::printf("cold start (Run of a new environment): p50 %.1f ms, max %.1f ms\n",

@@ -347,8 +347,8 @@ InvocationOutcome Environment::Invoke(const InvocationEvent& event, Clock::time_
   std::optional<std::chrono::microseconds> init_duration;
   if (first_invocation_) {
     first_invocation_ = false;
-    init_duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                          started_at_);
+    init_duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_at_);
   }
   if (answer_.has_value()) {  // init error or exit before taking the event
     dead_ = true;
@@ -369,8 +369,10 @@ InvocationOutcome Environment::Invoke(const InvocationEvent& event, Clock::time_
   if (!answered) {
     Kill();
     dead_ = true;
-    return InvocationOutcome{.kind = Kind::kTimeout, .event_delivered = delivered,
-                             .duration = duration, .init_duration = init_duration};
+    return InvocationOutcome{.kind = Kind::kTimeout,
+                             .event_delivered = delivered,
+                             .duration = duration,
+                             .init_duration = init_duration};
   }
   outcome = std::move(*answer_);
   answer_.reset();

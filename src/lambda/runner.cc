@@ -171,8 +171,8 @@ Result<std::shared_ptr<Environment>> ProcessRunner::StartEnvironment(const Funct
 
 Result<std::shared_ptr<Slot>> ProcessRunner::Acquire(const FunctionSpec& spec, bool& fresh) {
   ASSIGN_OR_RETURN(RuntimeFamily family, RuntimeFamilyOf(spec.runtime));
-  const int limit =
-      spec.max_concurrency > 0 ? spec.max_concurrency : std::max(1, options_.default_max_concurrency);
+  const int limit = spec.max_concurrency > 0 ? spec.max_concurrency
+                                             : std::max(1, options_.default_max_concurrency);
   std::unique_lock lock(mu_);
   std::unique_ptr<Pool>& pool_entry = pools_[spec.function_arn];
   if (!pool_entry) pool_entry = std::make_unique<Pool>();
@@ -223,8 +223,8 @@ Result<std::shared_ptr<Slot>> ProcessRunner::Acquire(const FunctionSpec& spec, b
     }
     if (pool.waiting >= options_.max_queued_per_function) {
       return Status::ResourceExhausted(
-          fmt::format("Rate Exceeded. {} invocations of {} are running and {} are queued",
-                      live, spec.function_name, pool.waiting));
+          fmt::format("Rate Exceeded. {} invocations of {} are running and {} are queued", live,
+                      spec.function_name, pool.waiting));
     }
     ++pool.waiting;
     pool.cv.wait(lock);
@@ -281,16 +281,17 @@ Result<InvokeResult> ProcessRunner::Run(const FunctionSpec& spec, std::string_vi
       }
       // A provided function without a bootstrap: an invocation error, as AWS reports it.
       result.function_error = "Unhandled";
-      result.payload = ErrorDocument("Runtime.InvalidEntrypoint",
-                                     fmt::format("RequestId: {} Error: {}", result.request_id,
-                                                 acquired.status().message()));
+      result.payload = ErrorDocument(
+          "Runtime.InvalidEntrypoint",
+          fmt::format("RequestId: {} Error: {}", result.request_id, acquired.status().message()));
       return result;
     }
     std::shared_ptr<Slot> slot = std::move(*acquired);
     Environment& env = *slot->env;
 
     const auto now = std::chrono::system_clock::now();
-    const auto deadline = SteadyClock::now() + spec.timeout + (fresh ? kInitAllowance : std::chrono::seconds(0));
+    const auto deadline =
+        SteadyClock::now() + spec.timeout + (fresh ? kInitAllowance : std::chrono::seconds(0));
     InvocationEvent event{
         .request_id = result.request_id,
         .payload = payload,
@@ -397,8 +398,8 @@ void ProcessRunner::Watch(const std::shared_ptr<Environment>& env,
   const uint64_t id = next_watch_id_++;
   watched_.emplace(id, Watched{.env = env, .function_arn = function_arn});
   watch_ids_[env.get()] = id;
-  for (auto [fd, which] : {std::pair{env->stdout_fd(), kStdout}, std::pair{env->stderr_fd(), kStderr},
-                           std::pair{env->pidfd(), kPidFd}}) {
+  for (auto [fd, which] : {std::pair{env->stdout_fd(), kStdout},
+                           std::pair{env->stderr_fd(), kStderr}, std::pair{env->pidfd(), kPidFd}}) {
     epoll_event event{.events = EPOLLIN, .data = {.u64 = (id << 2) | which}};
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event);
   }
@@ -519,9 +520,8 @@ void ProcessRunner::SpawnerLoop() {
     std::function<void()> job;
     {
       std::unique_lock lock(spawner_mu_);
-      spawner_cv_.wait(lock, [this]() REQUIRES(spawner_mu_) {
-        return stop_threads_ || !spawner_jobs_.empty();
-      });
+      spawner_cv_.wait(
+          lock, [this]() REQUIRES(spawner_mu_) { return stop_threads_ || !spawner_jobs_.empty(); });
       if (spawner_jobs_.empty()) return;
       job = std::move(spawner_jobs_.front());
       spawner_jobs_.pop_front();

@@ -44,8 +44,8 @@ std::string GetEnv(const char* name) {
 
 // The interpreter a pyenv-style shim would run, asked from the interpreter itself once.
 std::string RealPython(const std::string& candidate) {
-  std::string command = fmt::format("'{}' -c 'import sys; print(sys.executable)' 2>/dev/null",
-                                    candidate);
+  std::string command =
+      fmt::format("'{}' -c 'import sys; print(sys.executable)' 2>/dev/null", candidate);
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return candidate;
   std::array<char, 4096> line{};
@@ -121,8 +121,8 @@ Result<LaunchPlan> BuildLaunchPlan(const FunctionSpec& spec, const RunnerOptions
     case RuntimeFamily::kProvided: {
       std::string bootstrap = (std::filesystem::path(spec.code_dir) / "bootstrap").string();
       if (::access(bootstrap.c_str(), X_OK) != 0) {
-        return Status::FailedPrecondition(fmt::format(
-            "Couldn't find valid bootstrap(s): [{} /opt/bootstrap]", bootstrap));
+        return Status::FailedPrecondition(
+            fmt::format("Couldn't find valid bootstrap(s): [{} /opt/bootstrap]", bootstrap));
       }
       plan.argv = {bootstrap};
       break;
@@ -130,15 +130,16 @@ Result<LaunchPlan> BuildLaunchPlan(const FunctionSpec& spec, const RunnerOptions
   }
   std::string path = GetEnv("PATH");
   if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
-  std::string library_path =
-      fmt::format("{}/lib:{}", spec.code_dir, options.runtime_dir);
+  std::string library_path = fmt::format("{}/lib:{}", spec.code_dir, options.runtime_dir);
   if (std::string inherited = GetEnv("LD_LIBRARY_PATH"); !inherited.empty()) {
     library_path += ":" + inherited;
   }
   // The function's own variables come first: AWS reserves the runtime's names, so where a
   // function sets one of them (which CreateFunction rejects) the runtime's value wins.
   std::map<std::string, std::string> vars = spec.environment;
-  auto set = [&vars](std::string name, std::string value) { vars[std::move(name)] = std::move(value); };
+  auto set = [&vars](std::string name, std::string value) {
+    vars[std::move(name)] = std::move(value);
+  };
   set("_HANDLER", spec.handler);
   set("LAMBDA_TASK_ROOT", spec.code_dir);
   set("LAMBDA_RUNTIME_DIR", options.runtime_dir);

@@ -87,11 +87,11 @@ void FillResult(const FunctionSpec& spec, const InvocationOutcome& outcome, Invo
     case Kind::kFunctionError:
     case Kind::kInitError:
       result.function_error = "Unhandled";
-      result.payload = outcome.body.empty()
-                           ? ErrorDocument(outcome.error_type.empty() ? "Runtime.Unknown"
-                                                                      : outcome.error_type,
-                                           "")
-                           : outcome.body;
+      result.payload =
+          outcome.body.empty()
+              ? ErrorDocument(outcome.error_type.empty() ? "Runtime.Unknown" : outcome.error_type,
+                              "")
+              : outcome.body;
       return;
     case Kind::kTimeout:
       // AWS's document has no errorType here (spec 7.3).
@@ -100,8 +100,8 @@ void FillResult(const FunctionSpec& spec, const InvocationOutcome& outcome, Invo
       return;
     case Kind::kExited:
       result.function_error = "Unhandled";
-      result.payload = ErrorDocument(
-          "Runtime.ExitError", ExitMessage(result.request_id, outcome.exit_description));
+      result.payload = ErrorDocument("Runtime.ExitError",
+                                     ExitMessage(result.request_id, outcome.exit_description));
       return;
     case Kind::kTooLarge:
       result.function_error = "Unhandled";
@@ -142,9 +142,10 @@ std::string PlatformLines(const FunctionSpec& spec, const InvocationOutcome& out
   lines += fmt::format(
       "REPORT RequestId: {}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB\t"
       "Max Memory Used: {} MB",
-      result.request_id, Millis(outcome.duration), std::max<int64_t>(billed_ms, 1),
-      spec.memory_mb, max_memory_used_mb);
-  if (outcome.init_duration) lines += fmt::format("\tInit Duration: {} ms", Millis(*outcome.init_duration));
+      result.request_id, Millis(outcome.duration), std::max<int64_t>(billed_ms, 1), spec.memory_mb,
+      max_memory_used_mb);
+  if (outcome.init_duration)
+    lines += fmt::format("\tInit Duration: {} ms", Millis(*outcome.init_duration));
   lines += status;
   lines += "\t\n";
   return lines;

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,10 +117,9 @@ def lambda_handler(event, context):
 )");
   InvokeResult result = MustRun(spec, R"({"a": [1, 2]})");
   EXPECT_EQ(result.function_error, std::nullopt);
-  EXPECT_EQ(result.payload,
-            R"({"got": {"a": [1, 2]}, "id": ")" + result.request_id +
-                R"(", "name": "echo", "arn": ")" + spec.function_arn +
-                R"(", "memory": "128", "remaining_ok": true})");
+  EXPECT_EQ(result.payload, R"({"got": {"a": [1, 2]}, "id": ")" + result.request_id +
+                                R"(", "name": "echo", "arn": ")" + spec.function_arn +
+                                R"(", "memory": "128", "remaining_ok": true})");
   EXPECT_EQ(result.executed_version, "$LATEST");
 }
 
@@ -142,7 +141,8 @@ def lambda_handler(event, context):
   InvokeResult result = MustRun(spec);
   EXPECT_EQ(result.function_error, "Unhandled");
   EXPECT_THAT(result.payload, StartsWith(R"({"errorMessage": "boom", "errorType": "ValueError", )"
-                                         R"("requestId": ")" + result.request_id + R"(", )"));
+                                         R"("requestId": ")" +
+                                         result.request_id + R"(", )"));
   EXPECT_THAT(result.payload, HasSubstr(R"("stackTrace": ["  File \")"));
   EXPECT_THAT(result.payload, HasSubstr("lambda_function.py\\\", line 6, in lambda_handler"));
   EXPECT_THAT(result.payload, HasSubstr("in helper"));
@@ -177,9 +177,9 @@ TEST_F(RunnerTest, HandlerInAFolderAndAPackage) {
   FunctionSpec spec = Function("folders", "python3.12", "src/app/main.handler",
                                {{"src/app/main.py", "def handler(e, c):\n    return 'folder'\n"}});
   EXPECT_EQ(MustRun(spec).payload, R"("folder")");
-  FunctionSpec dotted = Function("dotted", "python3.12", "pkg.mod.handler",
-                                 {{"pkg/__init__.py", ""},
-                                  {"pkg/mod.py", "def handler(e, c):\n    return 'package'\n"}});
+  FunctionSpec dotted = Function(
+      "dotted", "python3.12", "pkg.mod.handler",
+      {{"pkg/__init__.py", ""}, {"pkg/mod.py", "def handler(e, c):\n    return 'package'\n"}});
   EXPECT_EQ(MustRun(dotted).payload, R"("package")");
 }
 
@@ -333,18 +333,20 @@ def lambda_handler(event, context):
                 "LAMBDA_TASK_ROOT", "AWS_LAMBDA_INITIALIZATION_TYPE", "TZ",
                 "AWS_LAMBDA_LOG_GROUP_NAME", "_X_AMZN_TRACE_ID"]})");
   const std::string code_dir = root_ + "/code/env";
-  EXPECT_THAT(result.payload, HasSubstr(R"("TABLE": "orders", "MODE": "test", )"
-                                        R"("AWS_ENDPOINT_URL": "http://127.0.0.1:4566", )"
-                                        R"("AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", )"
-                                        R"("AWS_LAMBDA_FUNCTION_NAME": "env", )"
-                                        R"("AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", )"
-                                        R"("AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", )"
-                                        R"("AWS_EXECUTION_ENV": "AWS_Lambda_python3.12", )"
-                                        R"("_HANDLER": "lambda_function.lambda_handler", )"
-                                        R"("LAMBDA_TASK_ROOT": ")" +
-                                        code_dir + R"(", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", )"
-                                        R"("TZ": ":UTC", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/env", )"
-                                        R"("_X_AMZN_TRACE_ID": "Root=1-)"));
+  EXPECT_THAT(result.payload,
+              HasSubstr(R"("TABLE": "orders", "MODE": "test", )"
+                        R"("AWS_ENDPOINT_URL": "http://127.0.0.1:4566", )"
+                        R"("AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", )"
+                        R"("AWS_LAMBDA_FUNCTION_NAME": "env", )"
+                        R"("AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", )"
+                        R"("AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", )"
+                        R"("AWS_EXECUTION_ENV": "AWS_Lambda_python3.12", )"
+                        R"("_HANDLER": "lambda_function.lambda_handler", )"
+                        R"("LAMBDA_TASK_ROOT": ")" +
+                        code_dir +
+                        R"(", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", )"
+                        R"("TZ": ":UTC", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/env", )"
+                        R"("_X_AMZN_TRACE_ID": "Root=1-)"));
   EXPECT_THAT(result.payload, HasSubstr(R"("cwd": ")" + code_dir + R"("})"));
 }
 
@@ -376,8 +378,7 @@ def lambda_handler(event, context):
 }
 
 TEST_F(RunnerTest, NodeAsyncAndCallbackHandlers) {
-  FunctionSpec async_spec = Function("node-async", "nodejs20.x", "index.handler",
-                                     {{"index.js", R"(
+  FunctionSpec async_spec = Function("node-async", "nodejs20.x", "index.handler", {{"index.js", R"(
 exports.handler = async (event, context) => {
   return { doubled: event.n * 2, id: context.awsRequestId, name: context.functionName };
 };
@@ -387,8 +388,7 @@ exports.handler = async (event, context) => {
   EXPECT_EQ(result.payload,
             R"({"doubled":42,"id":")" + result.request_id + R"(","name":"node-async"})");
 
-  FunctionSpec callback_spec = Function("node-callback", "nodejs20.x", "app.main",
-                                        {{"app.js", R"(
+  FunctionSpec callback_spec = Function("node-callback", "nodejs20.x", "app.main", {{"app.js", R"(
 exports.main = (event, context, callback) => {
   if (event.fail) { callback(new TypeError("bad input")); return; }
   setTimeout(() => callback(null, "called back"), 1);
@@ -407,7 +407,8 @@ exports.main = (event, context, callback) => {
 
 TEST_F(RunnerTest, ProvidedRuntimeRunsTheFunctionsBootstrap) {
   // A custom runtime in Python, speaking the Runtime API with urllib only.
-  FunctionSpec spec = Function("custom", "provided.al2023", "ignored", {{"bootstrap", R"(#!/usr/bin/env python3
+  FunctionSpec spec =
+      Function("custom", "provided.al2023", "ignored", {{"bootstrap", R"(#!/usr/bin/env python3
 import os, urllib.request
 api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
 while True:
@@ -534,8 +535,9 @@ def lambda_handler(event, context):
   EXPECT_THAT(Base64Decode(result.log_tail).value_or(""),
               HasSubstr("Z\t" + result.request_id + "\tfrom logging\n"));
   EXPECT_THAT(Base64Decode(result.log_tail).value_or(""), HasSubstr("[INFO]\t"));
-  FunctionSpec node = Function("nodelog", "nodejs20.x", "index.handler",
-                               {{"index.js", "exports.handler = async () => { console.log('hi', 42); };\n"}});
+  FunctionSpec node =
+      Function("nodelog", "nodejs20.x", "index.handler",
+               {{"index.js", "exports.handler = async () => { console.log('hi', 42); };\n"}});
   InvokeResult node_result = MustRun(node, "{}", {.tail_logs = true});
   EXPECT_EQ(node_result.payload, "null");
   EXPECT_THAT(Base64Decode(node_result.log_tail).value_or(""),

@@ -53,11 +53,21 @@ std::string JsonEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -204,15 +214,15 @@ std::string AcceptedResponse() {
 
 std::string ErrorResponse(int status, std::string_view error_type, std::string_view message,
                           bool close) {
-  std::string body = fmt::format(R"({{"errorMessage":"{}","errorType":"{}"}})",
-                                 JsonEscape(message), JsonEscape(error_type));
+  std::string body = fmt::format(R"({{"errorMessage":"{}","errorType":"{}"}})", JsonEscape(message),
+                                 JsonEscape(error_type));
   std::string_view reason = status == 400   ? "Bad Request"
                             : status == 404 ? "Not Found"
                             : status == 413 ? "Payload Too Large"
                                             : "Error";
   return fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n{}",
-      status, reason, body.size(), close ? "Connection: close\r\n" : "", body);
+      "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n{}", status,
+      reason, body.size(), close ? "Connection: close\r\n" : "", body);
 }
 
 }  // namespace salespipe::lambda

@@ -31,13 +31,13 @@ struct InvocationEvent {
 // A request the runtime made.
 struct RuntimeApiRequest {
   enum class Route {
-    kNext,             // GET  /2018-06-01/runtime/invocation/next
-    kResponse,         // POST /2018-06-01/runtime/invocation/{id}/response
-    kError,            // POST /2018-06-01/runtime/invocation/{id}/error
-    kInitError,        // POST /2018-06-01/runtime/init/error
-    kUnknown,          // anything else (404)
-    kTooLarge,         // a body over kMaxResponseBytes (413, connection closed)
-    kMalformed,        // not HTTP (400, connection closed)
+    kNext,       // GET  /2018-06-01/runtime/invocation/next
+    kResponse,   // POST /2018-06-01/runtime/invocation/{id}/response
+    kError,      // POST /2018-06-01/runtime/invocation/{id}/error
+    kInitError,  // POST /2018-06-01/runtime/init/error
+    kUnknown,    // anything else (404)
+    kTooLarge,   // a body over kMaxResponseBytes (413, connection closed)
+    kMalformed,  // not HTTP (400, connection closed)
   };
   Route route = Route::kUnknown;
   std::string request_id;  // kResponse, kError
