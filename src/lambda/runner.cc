@@ -197,10 +197,15 @@ Result<std::shared_ptr<Slot>> ProcessRunner::Acquire(const FunctionSpec& spec, b
       Result<std::shared_ptr<Environment>> env = StartEnvironment(spec, family);
       lock.lock();
       --pool.starting;
-      if (!env.ok()) {
+      if (!env.ok() || shutting_down_) {
         pool.cv.notify_one();
         drained_.notify_all();
-        return std::move(env).TakeStatus();
+        if (!env.ok()) return std::move(env).TakeStatus();
+        // Shutdown began while it started: it would otherwise run a whole invocation.
+        std::shared_ptr<Environment> started = std::move(*env);
+        lock.unlock();
+        Stop(started);
+        return Status::Unavailable("The Lambda runner is shutting down");
       }
       auto slot = std::make_shared<Slot>(Slot{.env = std::move(*env),
                                               .function_arn = spec.function_arn,
