@@ -5,28 +5,12 @@
 #include <rapidjson/writer.h>
 
 #include "lambda/event_source_mapping.h"
+#include "lambda/record_json.h"
 
 namespace salespipe::lambda {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void Int(Writer& w, const char* key, int64_t value) {
-  w.Key(key);
-  w.Int64(value);
-}
-std::string GetStr(const rapidjson::Value& obj, const char* name, const char* fallback = "") {
-  auto it = obj.FindMember(name);
-  return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : fallback;
-}
-int64_t GetInt(const rapidjson::Value& obj, const char* name, int64_t fallback) {
-  auto it = obj.FindMember(name);
-  return it != obj.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : fallback;
-}
+using namespace record_json;  // NOLINT: the helpers are this file's vocabulary
 
 }  // namespace
 

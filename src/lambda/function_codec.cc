@@ -5,21 +5,12 @@
 #include <rapidjson/writer.h>
 
 #include "lambda/function_store.h"
+#include "lambda/record_json.h"
 
 namespace salespipe::lambda {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-using Value = rapidjson::Value;
-
-void Str(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void Int(Writer& w, std::string_view key, int64_t value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.Int64(value);
-}
+using namespace record_json;  // NOLINT: the helpers are this file's vocabulary
 void StringMap(Writer& w, std::string_view key, const std::map<std::string, std::string>& map) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   w.StartObject();
@@ -54,16 +45,6 @@ void WriteConfig(Writer& w, const FunctionConfig& c) {
   w.EndObject();
 }
 
-std::string GetStr(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  return it != obj.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-int64_t GetInt(const Value& obj, const char* name, int64_t fallback) {
-  auto it = obj.FindMember(name);
-  return it != obj.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : fallback;
-}
 std::map<std::string, std::string> GetStringMap(const Value& obj) {
   std::map<std::string, std::string> out;
   if (!obj.IsObject()) return out;

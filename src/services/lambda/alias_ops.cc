@@ -17,8 +17,6 @@ using salespipe::lambda::FunctionRef;
 constexpr int kAccountConcurrency = 1000;
 constexpr int kMinUnreservedConcurrency = 100;
 
-std::string Quote(std::string_view value) { return "'" + std::string(value) + "'"; }
-
 bool IsVersionNumber(std::string_view v) {
   return !v.empty() && v.size() < 18 && std::all_of(v.begin(), v.end(), ::isdigit);
 }

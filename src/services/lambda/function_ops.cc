@@ -23,8 +23,6 @@ bool IsValidRole(std::string_view role) {
   return std::regex_match(role.begin(), role.end(), kRole);
 }
 
-std::string Quote(std::string_view value) { return "'" + std::string(value) + "'"; }
-
 // The members CreateFunction and UpdateFunctionConfiguration share, applied to `config`.
 // Model constraints go to `errors`; semantic problems are returned.
 Status ApplyConfiguration(const JsonValue& body, FunctionConfig& config, ValidationErrors& errors) {

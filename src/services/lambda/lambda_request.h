@@ -69,6 +69,8 @@ struct Paging {
 Result<Paging> ReadPaging(const LambdaCall& call, int default_max_items);
 
 std::string ToJson(const std::function<void(JsonWriter&)>& write);
+// 'value' as ValidationException messages quote it.
+inline std::string Quote(std::string_view value) { return "'" + std::string(value) + "'"; }
 // `text` as a quoted, escaped JSON string.
 std::string ToJsonString(std::string_view text);
 
