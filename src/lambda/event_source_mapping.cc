@@ -366,6 +366,8 @@ void EventSourceMappings::Loop(Worker* worker) {
       Result<log::StreamInfo> stream = log_.FindStream(mapping.log_name);
       if (!stream.ok()) {
         SetLastResult(mapping.uuid, "PROBLEM: Stream not found");
+        MutexLock lock(mu_);
+        worker->stream_id = 0;  // a stream created under that name wakes us
         break;
       }
       {
@@ -449,8 +451,11 @@ Result<int64_t> EventSourceMappings::Step(
   Result<InvokeResult> result = invoker_.Invoke(request);
   uint64_t first_failed = kFinished;
   if (!result.ok()) {
-    SPDLOG_WARN("event source mapping {}: invoking {}: {}", mapping.uuid, mapping.function_arn,
-                result.status().ToString());
+    // Once per failure streak: a deleted function would otherwise log every retry.
+    if (cursor.failures == 0) {
+      SPDLOG_WARN("event source mapping {}: invoking {}: {}", mapping.uuid, mapping.function_arn,
+                  result.status().ToString());
+    }
     first_failed = records.front().sequence.value;
   } else if (result->function_error) {
     first_failed = records.front().sequence.value;
