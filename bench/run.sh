@@ -14,6 +14,7 @@ set -euo pipefail
 #   bench/run.sh --suite kinesis [--quick] [kinesis_driver options]
 #   bench/run.sh --suite s3 [--quick] [s3_bench options]   (S3 vs moto; bench/s3/README.md)
 #   bench/run.sh --suite lambda [lambda_bench options]   (runner overhead; bench/lambda/README.md)
+#   bench/run.sh --suite firehose [--quick] [firehose_bench options]   (vs moto; bench/firehose/README.md)
 #   bench/run.sh --suite all [--quick]      (DynamoDB, Kinesis, then S3; driver options not passed)
 #
 # The Kinesis suite (bench/kinesis_driver.py) installs the pinned kinesalite the same way.
@@ -35,14 +36,18 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$suite" in
-  dynamodb|kinesis|s3|lambda|all) ;;
-  *) echo "bench/run.sh: --suite dynamodb|kinesis|s3|lambda|all" >&2; exit 2 ;;
+  dynamodb|kinesis|s3|lambda|firehose|all) ;;
+  *) echo "bench/run.sh: --suite dynamodb|kinesis|s3|lambda|firehose|all" >&2; exit 2 ;;
 esac
 set -- "${args[@]+"${args[@]}"}"
 
 # The Lambda runner suite needs only its own C++ driver (no peers, no wrk).
 if [[ "$suite" == "lambda" ]]; then
   exec "$BENCH_DIR/lambda/run.sh" "$@"
+fi
+# The Firehose suite needs only python3 and moto_server (its own raw-HTTP client, no wrk).
+if [[ "$suite" == "firehose" ]]; then
+  exec python3 "$BENCH_DIR/firehose/firehose_bench.py" "$@"
 fi
 
 note() { echo "bench/run.sh: $*" >&2; }
