@@ -65,7 +65,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   app->lambda_engine_ =
       std::make_unique<lambda::LambdaEngine>(*app->function_store_, *app->lambda_runner_);
   app->lambda_event_formatter_ =
-      std::make_unique<services::lambda::EventFormatter>(*app->function_store_);
+      std::make_unique<services::lambda::EventFormatter>(*app->function_store_,
+                                                         *app->change_capture_);
   app->event_source_mappings_ = std::make_unique<lambda::EventSourceMappings>(
       *app->db_, *app->shard_log_, *app->lambda_engine_, *app->lambda_event_formatter_,
       app->clock_);

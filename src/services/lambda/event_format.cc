@@ -18,10 +18,15 @@ std::string EventFormatter::Event(const salespipe::lambda::MappingConfig& mappin
   std::string out = "{\"Records\":[";
   std::string arn_member = ToJsonString(mapping.event_source_arn);
   if (mapping.kind == salespipe::lambda::SourceKind::kDynamoDbStream) {
+    Result<cdc::StreamView> stream = capture_.GetStreamById(shard.id.stream);
+    if (!stream.ok()) {
+      SPDLOG_ERROR("event source mapping {}: stream of shard gone", mapping.uuid);
+      return "{\"Records\":[]}";
+    }
     bool first = true;
     for (const log::Record& record : records) {
-      Result<std::string> json = cdc::DecodeStreamRecord(
-          record.data, dynamodb_streams::FormatSequenceNumber(record.sequence));
+      Result<std::string> json = capture_.StreamRecordJson(
+          stream->meta, record, dynamodb_streams::FormatSequenceNumber(record.sequence));
       if (!json.ok() || json->empty() || json->back() != '}') {
         SPDLOG_ERROR("event source mapping {}: corrupt stream record", mapping.uuid);
         continue;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cdc/change_capture.h"
 #include "lambda/event_source_mapping.h"
 #include "lambda/function_store.h"
 
@@ -17,8 +18,10 @@ namespace salespipe::services::lambda {
 // Thread-safe.
 class EventFormatter final : public salespipe::lambda::EventFormatter {
  public:
-  // `store` (for the function's role) must outlive the formatter.
-  explicit EventFormatter(const salespipe::lambda::FunctionStore& store) : store_(store) {}
+  // `store` (for the function's role) and `capture` (which formats DynamoDB stream records)
+  // must outlive the formatter.
+  EventFormatter(const salespipe::lambda::FunctionStore& store, const cdc::ChangeCapture& capture)
+      : store_(store), capture_(capture) {}
 
   std::string Event(const salespipe::lambda::MappingConfig& mapping, const log::ShardInfo& shard,
                     const std::vector<log::Record>& records) const override;
@@ -28,6 +31,7 @@ class EventFormatter final : public salespipe::lambda::EventFormatter {
 
  private:
   const salespipe::lambda::FunctionStore& store_;
+  const cdc::ChangeCapture& capture_;
 };
 
 }  // namespace salespipe::services::lambda
