@@ -23,6 +23,11 @@ namespace salespipe::http {
 class BodyObserver {
  public:
   virtual ~BodyObserver() = default;
+  // Called once before the first Update with the spool file's descriptor (the edge closes it
+  // when the request ends: dup it to read the file from another thread) and the body's
+  // Content-Length when the request has one.
+  virtual void Begin(int /*spool_fd*/, std::optional<uint64_t> /*content_length*/) {}
+  // The next bytes of the body, just written to the spool file.
   virtual void Update(std::string_view data) = 0;
 };
 

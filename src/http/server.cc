@@ -670,6 +670,10 @@ bool Connection::StartSpooling(const std::string& directory) {
     headers.push_back({View(field.name_string()), View(field.value())});
   }
   spooled_.observer = route_.rest->NewBodyObserver(headers);
+  if (spooled_.observer != nullptr) {
+    const boost::optional<std::uint64_t> length = parser_->content_length();
+    spooled_.observer->Begin(fd, length ? std::optional<uint64_t>(*length) : std::nullopt);
+  }
   spool_parser_.emplace(std::move(*parser_),
                         SpoolBody::value_type{.fd = fd, .observer = spooled_.observer.get()});
   parser_.reset();

@@ -1,6 +1,9 @@
 #include "services/s3/s3_body.h"
 
 #include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "common/crypto.h"
 #include "common/unique_fd.h"
@@ -18,6 +21,95 @@ std::string SignatureOf(std::string_view authorization) {
 }
 
 }  // namespace
+
+SpoolHashes::SpoolHashes(ChecksumAlgorithm algorithm, bool with_sha256,
+                         std::atomic<int>* async_slots)
+    : md5(ChecksumAlgorithm::kMd5),
+      checksum(algorithm),
+      sha256(with_sha256 ? ChecksumAlgorithm::kSha256 : ChecksumAlgorithm::kNone),
+      async_slots_(async_slots) {}
+
+SpoolHashes::~SpoolHashes() {
+  if (!thread_.joinable()) return;
+  {
+    MutexLock lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  async_slots_->fetch_add(1);
+}
+
+void SpoolHashes::Begin(int spool_fd, std::optional<uint64_t> content_length) {
+  if (async_slots_ == nullptr || (content_length && *content_length < kAsyncBytes)) return;
+  if (async_slots_->fetch_sub(1) <= 0) {
+    async_slots_->fetch_add(1);
+    return;  // enough hashing threads already: hash inline
+  }
+  fd_.Reset(::fcntl(spool_fd, F_DUPFD_CLOEXEC, 0));
+  if (!fd_.valid()) {
+    async_slots_->fetch_add(1);
+    return;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SpoolHashes::Update(std::string_view data) {
+  if (!thread_.joinable()) {
+    md5.Update(data);
+    checksum.Update(data);
+    sha256.Update(data);
+    return;
+  }
+  {
+    MutexLock lock(mu_);
+    written_ += data.size();
+  }
+  cv_.notify_one();
+}
+
+Status SpoolHashes::Finish() {
+  if (!thread_.joinable()) return Status::Ok();
+  {
+    MutexLock lock(mu_);
+    finishing_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  async_slots_->fetch_add(1);
+  return read_status_;
+}
+
+void SpoolHashes::Run() {
+  // Reads what the edge wrote, 1 MiB at a time, from the page cache.
+  constexpr size_t kReadBytes = 1u << 20;
+  std::unique_ptr<char[]> buffer(new char[kReadBytes]);
+  uint64_t position = 0;
+  while (true) {
+    uint64_t available;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || finishing_ || written_ > position; });
+      if (stop_) return;
+      available = written_;
+      if (available == position) return;  // finishing and caught up
+    }
+    while (position < available) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(available - position, kReadBytes));
+      ssize_t n = ::pread(fd_.get(), buffer.get(), want, static_cast<off_t>(position));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        read_status_ = Status::Internal("cannot read the spooled body back for hashing");
+        return;
+      }
+      std::string_view chunk(buffer.get(), static_cast<size_t>(n));
+      md5.Update(chunk);
+      checksum.Update(chunk);
+      sha256.Update(chunk);
+      position += static_cast<uint64_t>(n);
+    }
+  }
+}
 
 // The flexible checksum a request carries (header, or announced trailer).
 Result<ChecksumSpec> ChecksumOf(const Request& request) {
@@ -100,6 +192,7 @@ Result<StagedBody> StageBody(lake::Lake& lake, const Request& request, const S3O
     auto* observed = dynamic_cast<SpoolHashes*>(request.raw->spooled_body->observer.get());
     if (observed != nullptr && observed->checksum.algorithm() == staged.spec.algorithm &&
         (observed->sha256.algorithm() == ChecksumAlgorithm::kSha256) == verify_sha256) {
+      RETURN_IF_ERROR(observed->Finish());
       md5 = std::move(observed->md5);
       checksum = std::move(observed->checksum);
       sha256 = std::move(observed->sha256);

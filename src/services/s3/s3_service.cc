@@ -1,5 +1,8 @@
 #include "services/s3/s3_service.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "http/sigv4.h"
 #include "lake/checksum.h"
 #include "services/s3/s3_body.h"
@@ -10,7 +13,10 @@
 namespace salespipe::services::s3 {
 
 S3Service::S3Service(lake::Lake& lake, const Clock& clock, S3Options options)
-    : lake_(lake), clock_(clock), options_(std::move(options)) {}
+    : lake_(lake),
+      clock_(clock),
+      options_(std::move(options)),
+      hash_slots_(std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
 
 std::unique_ptr<http::BodyObserver> S3Service::NewBodyObserver(
     const std::vector<http::sigv4::Header>& headers) const {
@@ -30,7 +36,7 @@ std::unique_ptr<http::BodyObserver> S3Service::NewBodyObserver(
       if (auto parsed = lake::ParseChecksumAlgorithm(name.substr(15))) algorithm = *parsed;
     }
   }
-  return std::make_unique<SpoolHashes>(algorithm, sha256);
+  return std::make_unique<SpoolHashes>(algorithm, sha256, &hash_slots_);
 }
 
 uint64_t S3Service::max_spooled_body_bytes() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,10 @@ class S3Service final : public http::RestHandler {
   lake::Lake& lake_;
   const Clock& clock_;
   const S3Options options_;
+
+  // How many more large uploads may be hashed on threads of their own (SpoolHashes): one per
+  // core; beyond that bodies are hashed on the io thread as they arrive.
+  mutable std::atomic<int> hash_slots_;
 };
 
 }  // namespace salespipe::services::s3
