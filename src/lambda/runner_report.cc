@@ -47,6 +47,11 @@ std::string TimeoutMessage(const FunctionSpec& spec, std::string_view request_id
 }
 
 std::string ExitMessage(std::string_view request_id, std::string_view description) {
+  // AWS words a clean exit (sys.exit(0) in a handler) differently from a failure.
+  if (description == "exit status 0") {
+    return fmt::format("RequestId: {} Error: Runtime exited without providing a reason",
+                       request_id);
+  }
   return fmt::format("RequestId: {} Error: Runtime exited with error: {}", request_id, description);
 }
 

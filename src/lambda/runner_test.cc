@@ -233,6 +233,28 @@ def lambda_handler(event, context):
   EXPECT_THAT(logs, HasSubstr("Error Type: Runtime.ExitError"));
 }
 
+TEST_F(RunnerTest, SysExitAndUnserializableResults) {
+  FunctionSpec spec = Python("exits", R"(
+import sys
+def lambda_handler(event, context):
+    if event.get("exit") is not None:
+        sys.exit(event["exit"])
+    return {1, 2}
+)");
+  InvokeResult clean = MustRun(spec, R"({"exit": 0})");
+  EXPECT_EQ(clean.payload, R"({"errorMessage":"RequestId: )" + clean.request_id +
+                               R"( Error: Runtime exited without providing a reason",)"
+                               R"("errorType":"Runtime.ExitError"})");
+  EXPECT_THAT(MustRun(spec, R"({"exit": 2})").payload,
+              HasSubstr("Runtime exited with error: exit status 2"));
+  InvokeResult marshal = MustRun(spec);
+  EXPECT_EQ(marshal.function_error, "Unhandled");
+  EXPECT_THAT(marshal.payload,
+              StartsWith(R"({"errorMessage": "Unable to marshal response: Object of type set is )"
+                         R"(not JSON serializable")"));
+  EXPECT_THAT(marshal.payload, HasSubstr(R"("errorType": "Runtime.MarshalError")"));
+}
+
 TEST_F(RunnerTest, WarmEnvironmentIsReused) {
   FunctionSpec spec = Python("counter", std::string(kCounter));
   EXPECT_THAT(MustRun(spec).payload, StartsWith(R"({"count": 1, )"));

@@ -169,7 +169,7 @@ class _ClientContext:
 def _decimal_serializer(value):
     if isinstance(value, decimal.Decimal):
         return float(value)
-    raise TypeError(repr(value) + " is not JSON serializable")
+    raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
 
 
 def _to_json(value):
