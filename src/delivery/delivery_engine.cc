@@ -12,6 +12,11 @@ namespace {
 constexpr std::string_view kStreamPrefix = "firehose/s/";
 constexpr std::string_view kLogPrefix = "firehose/";
 
+Status StreamNotFound(std::string_view account, std::string_view name) {
+  return Status::NotFound("Firehose " + std::string(name) + " under account " +
+                          std::string(account) + " not found.");
+}
+
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(kv::Db& db, log::ShardLog& log, lake::Lake& lake,
@@ -118,8 +123,7 @@ Result<std::shared_ptr<DeliveryEngine::Entry>> DeliveryEngine::Find(std::string_
   MutexLock lock(mu_);
   auto it = streams_.find(StreamKey(account, region, name));
   if (it == streams_.end()) {
-    return Status::NotFound("Firehose " + std::string(name) + " under account " +
-                            std::string(account) + " not found.");
+    return StreamNotFound(account, name);
   }
   return it->second;
 }
@@ -199,8 +203,7 @@ Status DeliveryEngine::DeleteStream(std::string_view account, std::string_view r
     MutexLock lock(mu_);
     auto it = streams_.find(key);
     if (it == streams_.end()) {
-      return Status::NotFound("Firehose " + std::string(name) + " under account " +
-                              std::string(account) + " not found.");
+      return StreamNotFound(account, name);
     }
     entry = it->second;
     streams_.erase(it);
@@ -232,8 +235,7 @@ Result<StreamDef> DeliveryEngine::UpdateDestination(std::string_view account,
   MutexLock lock(mu_);
   auto it = streams_.find(StreamKey(account, region, name));
   if (it == streams_.end()) {
-    return Status::NotFound("Firehose " + std::string(name) + " under account " +
-                            std::string(account) + " not found.");
+    return StreamNotFound(account, name);
   }
   Entry& entry = *it->second;
   if (entry.def.version != expected_version) {
@@ -260,8 +262,7 @@ Status DeliveryEngine::SetAttributes(std::string_view account, std::string_view 
   MutexLock lock(mu_);
   auto it = streams_.find(StreamKey(account, region, name));
   if (it == streams_.end()) {
-    return Status::NotFound("Firehose " + std::string(name) + " under account " +
-                            std::string(account) + " not found.");
+    return StreamNotFound(account, name);
   }
   StreamDef def = it->second->def;
   def.attributes = std::move(attributes);
@@ -282,8 +283,7 @@ Result<std::vector<std::string>> DeliveryEngine::PutRecords(
   }
   std::shared_lock puts(entry->put_mu, std::try_to_lock);
   if (!puts.owns_lock()) {
-    return Status::NotFound("Firehose " + std::string(name) + " under account " +
-                            std::string(account) + " not found.");
+    return StreamNotFound(account, name);
   }
   kv::Batch batch = log_.NewBatch();
   std::vector<std::string> ids;

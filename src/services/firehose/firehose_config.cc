@@ -17,12 +17,6 @@ Status Unsupported(std::string_view member) {
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
-Status Validation(const ValidationErrors& errors) {
-  Status status = errors.ToStatus();
-  if (status.ok()) return status;
-  return std::move(status).WithAwsCode("ValidationException");
-}
-
 std::string Path(std::string_view base, std::string_view member) {
   return std::string(base) + "." + std::string(member);
 }
@@ -55,7 +49,7 @@ Result<Processors> ParseProcessing(const JsonValue& processing, std::string_view
     if (!type) {
       ValidationErrors errors;
       errors.AddNull(Path(path, "processors.member.type"));
-      return Validation(errors);
+      return ValidationStatus(errors);
     }
     std::map<std::string, std::string> params;
     if (parameters != nullptr) {
@@ -67,7 +61,7 @@ Result<Processors> ParseProcessing(const JsonValue& processing, std::string_view
           ValidationErrors errors;
           errors.AddNull(Path(path, !name ? "processors.member.parameters.member.parameterName"
                                           : "processors.member.parameters.member.parameterValue"));
-          return Validation(errors);
+          return ValidationStatus(errors);
         }
         params[std::string(*name)] = std::string(*value);
       }
@@ -135,7 +129,7 @@ Result<Processors> ParseProcessing(const JsonValue& processing, std::string_view
                            "Member must satisfy enum value set: [RecordDeAggregation, "
                            "Decompression, CloudWatchLogProcessing, Lambda, MetadataExtraction, "
                            "AppendDelimiterToRecord]");
-      return Validation(errors);
+      return ValidationStatus(errors);
     }
   }
   return out;
@@ -252,7 +246,7 @@ Result<ParsedDestination> ParseDestination(const JsonValue& config, bool extende
                            "Member must satisfy regular expression pattern: ^$|[a-zA-Z/_]+");
     }
   }
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
 
   // Members we do not implement: rejected by name rather than accepted and ignored.
   if (encryption != nullptr) {
@@ -263,7 +257,7 @@ Result<ParsedDestination> ParseDestination(const JsonValue& config, bool extende
       ValidationErrors e;
       e.AddConstraint(*none, Path(path, "encryptionConfiguration.noEncryptionConfig"),
                       "Member must satisfy enum value set: [NoEncryption]");
-      return Validation(e);
+      return ValidationStatus(e);
     }
   }
   if (logging != nullptr) {
@@ -382,6 +376,12 @@ Result<ParsedDestination> ApplyDestinationUpdate(std::string_view description,
     return Invalid("Dynamic partitioning can only be enabled at delivery stream creation.");
   }
   return parsed;
+}
+
+Status ValidationStatus(const ValidationErrors& errors) {
+  Status status = errors.ToStatus();
+  if (status.ok()) return status;
+  return std::move(status).WithAwsCode("ValidationException");
 }
 
 void WriteS3Description(JsonWriter& w, const JsonValue& description) {

@@ -32,6 +32,9 @@ Result<ParsedDestination> ApplyDestinationUpdate(std::string_view description,
                                                  const JsonValue& update, bool extended,
                                                  std::string_view path);
 
+// `errors` as a ValidationException (OK when empty).
+Status ValidationStatus(const ValidationErrors& errors);
+
 // Writes the S3DestinationDescription subset of an extended description.
 void WriteS3Description(JsonWriter& w, const JsonValue& description);
 

@@ -16,12 +16,6 @@ constexpr size_t kMaxBatchRecords = 500;
 constexpr size_t kMaxTags = 50;
 constexpr std::string_view kDestinationId = "destinationId-000000000001";
 
-Status Validation(const ValidationErrors& errors) {
-  Status status = errors.ToStatus();
-  if (status.ok()) return status;
-  return std::move(status).WithAwsCode("ValidationException");
-}
-
 bool ValidStreamName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -39,6 +33,15 @@ void CheckStreamName(ValidationErrors& errors, std::optional<std::string_view> n
                                               : "Member must have length less than or equal to 64")
                              : "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   }
+}
+
+// Adds the range violation of an optional Limit member (1..`max`).
+void CheckLimit(ValidationErrors& errors, std::optional<int64_t> limit, int64_t max) {
+  if (!limit || (*limit >= 1 && *limit <= max)) return;
+  errors.AddConstraint(std::to_string(*limit), "limit",
+                       *limit < 1 ? "Member must have value greater than or equal to 1"
+                                  : "Member must have value less than or equal to " +
+                                        std::to_string(max));
 }
 
 // The attributes blob (see the class comment).
@@ -137,7 +140,7 @@ Status ReadTags(const JsonValue* list, std::string_view path,
     }
     out->emplace_back(std::string(*key), std::string(value.value_or("")));
   }
-  return Validation(errors);
+  return ValidationStatus(errors);
 }
 
 void MergeTags(std::vector<std::pair<std::string, std::string>>& tags,
@@ -208,7 +211,7 @@ Result<delivery::StreamDef> FirehoseService::FindStream(const JsonValue& request
   ValidationErrors errors;
   ASSIGN_OR_RETURN(auto given, GetString(request, "DeliveryStreamName"));
   CheckStreamName(errors, given);
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   *name = std::string(*given);
   return engine_.GetStream(context.account_id, context.region, *name);
 }
@@ -255,7 +258,7 @@ Result<std::string> FirehoseService::CreateDeliveryStream(const JsonValue& reque
   }
   std::vector<std::pair<std::string, std::string>> tag_list;
   RETURN_IF_ERROR(ReadTags(tags, "tags", &tag_list));
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
 
   // Everything not implemented is rejected by name.
   for (const char* member :
@@ -314,7 +317,7 @@ Result<std::string> FirehoseService::CreateDeliveryStream(const JsonValue& reque
       e.AddConstraint(*source_arn, "kinesisStreamSourceConfiguration.kinesisStreamARN",
                       "Member must satisfy regular expression pattern: "
                       "arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/[a-zA-Z0-9_.-]+");
-      return Validation(e);
+      return ValidationStatus(e);
     }
     def.source_log = *log_name;
     def.source_arn = std::string(*source_arn);
@@ -342,13 +345,9 @@ Result<std::string> FirehoseService::CreateDeliveryStream(const JsonValue& reque
 Result<std::string> FirehoseService::DescribeDeliveryStream(const JsonValue& request,
                                                             const RequestContext& context) {
   ASSIGN_OR_RETURN(auto limit, GetInteger(request, "Limit"));
-  if (limit && (*limit < 1 || *limit > 10000)) {
-    ValidationErrors errors;
-    errors.AddConstraint(std::to_string(*limit), "limit",
-                         *limit < 1 ? "Member must have value greater than or equal to 1"
-                                    : "Member must have value less than or equal to 10000");
-    return Validation(errors);
-  }
+  ValidationErrors errors;
+  CheckLimit(errors, limit, 10000);
+  RETURN_IF_ERROR(ValidationStatus(errors));
   std::string name;
   ASSIGN_OR_RETURN(delivery::StreamDef def, FindStream(request, context, &name));
   Attributes attributes = DecodeAttributes(def.attributes);
@@ -434,11 +433,7 @@ Result<std::string> FirehoseService::ListDeliveryStreams(const JsonValue& reques
   ASSIGN_OR_RETURN(auto limit, GetInteger(request, "Limit"));
   ASSIGN_OR_RETURN(auto type, GetString(request, "DeliveryStreamType"));
   ASSIGN_OR_RETURN(auto start, GetString(request, "ExclusiveStartDeliveryStreamName"));
-  if (limit && (*limit < 1 || *limit > 10000)) {
-    errors.AddConstraint(std::to_string(*limit), "limit",
-                         *limit < 1 ? "Member must have value greater than or equal to 1"
-                                    : "Member must have value less than or equal to 10000");
-  }
+  CheckLimit(errors, limit, 10000);
   if (type && *type != "DirectPut" && *type != "KinesisStreamAsSource" && *type != "MSKAsSource" &&
       *type != "DatabaseAsSource") {
     errors.AddConstraint(*type, "deliveryStreamType",
@@ -446,7 +441,7 @@ Result<std::string> FirehoseService::ListDeliveryStreams(const JsonValue& reques
                          "MSKAsSource, DatabaseAsSource]");
   }
   if (start && !ValidStreamName(*start)) CheckStreamName(errors, start);
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   const int64_t max = limit.value_or(10);
   std::vector<std::string> names;
   bool more = false;
@@ -501,7 +496,7 @@ Result<std::string> FirehoseService::UpdateDestination(const JsonValue& request,
                          "Member must satisfy regular expression pattern: [0-9]+");
   }
   if (!destination_id) errors.AddNull("destinationId");
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   for (const char* member :
        {"RedshiftDestinationUpdate", "ElasticsearchDestinationUpdate",
         "AmazonopensearchserviceDestinationUpdate", "SplunkDestinationUpdate",
@@ -565,7 +560,7 @@ Result<std::string> FirehoseService::PutRecord(const JsonValue& request,
       }
     }
   }
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   Result<std::vector<std::string>> ids =
       engine_.PutRecords(context.account_id, context.region, *name, {*data});
   if (!ids.ok()) {
@@ -621,7 +616,7 @@ Result<std::string> FirehoseService::PutRecordBatch(const JsonValue& request,
       decoded.push_back(std::move(*data));
     }
   }
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   if (total > kMaxBatchBytes) {
     return Status::InvalidArgument("Records size exceeds 4 MB limit");
   }
@@ -676,7 +671,7 @@ Result<std::string> FirehoseService::TagDeliveryStream(const JsonValue& request,
     } else {
       errors.AddConstraint("[]", "tags", "Member must have length greater than or equal to 1");
     }
-    return Validation(errors);
+    return ValidationStatus(errors);
   }
   RETURN_IF_ERROR(ReadTags(tags, "tags", &more));
   MutexLock lock(mu_);
@@ -701,7 +696,7 @@ Result<std::string> FirehoseService::UntagDeliveryStream(const JsonValue& reques
                          keys->Empty() ? "Member must have length greater than or equal to 1"
                                        : "Member must have length less than or equal to 50");
   }
-  RETURN_IF_ERROR(Validation(errors));
+  RETURN_IF_ERROR(ValidationStatus(errors));
   std::vector<std::string> remove;
   for (const JsonValue& key : keys->GetArray()) {
     ASSIGN_OR_RETURN(std::string_view k, AsString(key));
@@ -723,13 +718,9 @@ Result<std::string> FirehoseService::ListTagsForDeliveryStream(const JsonValue& 
                                                                const RequestContext& context) {
   ASSIGN_OR_RETURN(auto start, GetString(request, "ExclusiveStartTagKey"));
   ASSIGN_OR_RETURN(auto limit, GetInteger(request, "Limit"));
-  if (limit && (*limit < 1 || *limit > 50)) {
-    ValidationErrors errors;
-    errors.AddConstraint(std::to_string(*limit), "limit",
-                         *limit < 1 ? "Member must have value greater than or equal to 1"
-                                    : "Member must have value less than or equal to 50");
-    return Validation(errors);
-  }
+  ValidationErrors errors;
+  CheckLimit(errors, limit, 50);
+  RETURN_IF_ERROR(ValidationStatus(errors));
   std::string name;
   ASSIGN_OR_RETURN(delivery::StreamDef def, FindStream(request, context, &name));
   Attributes attributes = DecodeAttributes(def.attributes);
@@ -779,7 +770,7 @@ Result<std::string> FirehoseService::ChangeEncryption(const JsonValue& request,
         errors.AddConstraint(*type, "deliveryStreamEncryptionConfigurationInput.keyType",
                              "Member must satisfy enum value set: [AWS_OWNED_CMK, CUSTOMER_MANAGED_CMK]");
       }
-      RETURN_IF_ERROR(Validation(errors));
+      RETURN_IF_ERROR(ValidationStatus(errors));
       key_type = std::string(*type);
       key_arn = std::string(arn.value_or(""));
     }
