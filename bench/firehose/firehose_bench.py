@@ -194,6 +194,88 @@ def latency(port, stream, bucket, samples):
             "max_ms": out[-1], "samples": len(out)}
 
 
+TRANSFORM = """\
+import base64, json
+
+def lambda_handler(event, context):
+    out = []
+    for record in event["records"]:
+        change = json.loads(base64.b64decode(record["data"]))
+        image = change.get("dynamodb", {}).get("NewImage", {})
+        row = {k: list(v.values())[0] for k, v in image.items()}
+        out.append({"recordId": record["recordId"], "result": "Ok",
+                    "data": base64.b64encode((json.dumps(row) + "\\n").encode()).decode()})
+    return {"records": out}
+"""
+
+
+def pipeline_latency(port, samples):
+    """PutItem -> table's Kinesis destination -> Firehose -> Python Lambda -> object listed."""
+    import io
+    import zipfile
+
+    import boto3
+    import botocore.config
+
+    session = boto3.session.Session(aws_access_key_id="AKIDBENCH", aws_secret_access_key="x",
+                                    region_name="us-east-1")
+    cfg = botocore.config.Config(retries={"max_attempts": 1})
+    url = f"http://127.0.0.1:{port}"
+    ddb, kin = session.client("dynamodb", endpoint_url=url, config=cfg), session.client(
+        "kinesis", endpoint_url=url, config=cfg)
+    lam, fh = session.client("lambda", endpoint_url=url, config=cfg), session.client(
+        "firehose", endpoint_url=url, config=cfg)
+    s3 = session.client("s3", endpoint_url=url, config=cfg)
+    s3.create_bucket(Bucket="pipe-lake")
+    ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    kin.create_stream(StreamName="orders-cdc", ShardCount=1)
+    stream_arn = kin.describe_stream_summary(StreamName="orders-cdc")["StreamDescriptionSummary"]["StreamARN"]
+    ddb.enable_kinesis_streaming_destination(TableName="orders", StreamArn=stream_arn)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", TRANSFORM)
+    fn = lam.create_function(FunctionName="flatten", Runtime="python3.12", Role=ROLE,
+                             Handler="lambda_function.lambda_handler",
+                             Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+    fh.create_delivery_stream(
+        DeliveryStreamName="pipe", DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::pipe-lake", "Prefix": "pipe/",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                {"ParameterName": "LambdaArn", "ParameterValue": fn},
+                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "0"}]}]}})
+    client = Client(port)
+    seen = count_objects(client, "pipe-lake", "pipe/")
+    out = []
+    for i in range(samples + 5):  # the first few warm the function up
+        body = json.dumps({"TableName": "orders", "Item": {"id": {"S": f"o-{i}"},
+                                                           "amount": {"N": "42.5"}}}).encode()
+        started = time.perf_counter()
+        status, data = client.request("POST", "/", body, {
+            "X-Amz-Target": "DynamoDB_20120810.PutItem",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": AUTH.format(svc="dynamodb"), "X-Amz-Date": "20260101T000000Z"})
+        if status != 200:
+            raise RuntimeError(f"PutItem: HTTP {status}: {data[:200]!r}")
+        deadline = time.monotonic() + 30
+        while True:
+            now = count_objects(client, "pipe-lake", "pipe/")
+            if now > seen:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"item {i} not in the lake within 30 s")
+        if i >= 5:
+            out.append((time.perf_counter() - started) * 1000)
+        seen = now
+    out.sort()
+    return {"p50_ms": statistics.median(out), "p99_ms": out[min(len(out) - 1, int(len(out) * 0.99))],
+            "max_ms": out[-1], "samples": len(out)}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     build = os.environ.get("BUILD_DIR", os.path.join(REPO_DIR, "build"))
@@ -231,6 +313,9 @@ def main():
                 create_stream(client, "lat", "lat-lake", 0)
                 res["latency_interval_0"] = latency(server.port, "lat", "lat-lake", args.samples)
                 log(f"{name}: latency {res['latency_interval_0']}")
+                if name == "salespipe":
+                    res["pipeline_latency"] = pipeline_latency(server.port, args.samples)
+                    log(f"{name}: PutItem -> Lambda -> lake {res['pipeline_latency']}")
                 results["servers"][name] = res
             except Exception as e:
                 log(f"{name}: failed: {e}")
@@ -257,6 +342,11 @@ def main():
         lines.append(f"| {name} | {a['records_per_s']:,.0f} | {a['mb_per_s']:.1f} | "
                      f"{b['records_per_s']:,.0f} | {b['mb_per_s']:.1f} | {lat['p50_ms']:.2f} | "
                      f"{lat['p99_ms']:.2f} |")
+    pipe = results["servers"].get("salespipe", {}).get("pipeline_latency")
+    if pipe:
+        lines += ["", "PutItem -> table Kinesis destination -> Firehose -> Python Lambda transform "
+                  f"-> object listed (salespipe): p50 {pipe['p50_ms']:.2f} ms, p99 "
+                  f"{pipe['p99_ms']:.2f} ms over {pipe['samples']} items."]
     with open(base + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
