@@ -170,7 +170,7 @@ Result<MappingConfig> EventSourceMappings::Create(MappingConfig mapping) {
   mapping.uuid = NewUuid();
   mapping.state = "Creating";
   mapping.last_modified_ms = clock_.NowMillis();
-  kv::Batch batch = db_.NewBatch();
+  MutexLock change(change_mu_);
   {
     MutexLock lock(mu_);
     for (const auto& [uuid, existing] : mappings_) {
@@ -185,22 +185,26 @@ Result<MappingConfig> EventSourceMappings::Create(MappingConfig mapping) {
             "mapping with UUID " + uuid);
       }
     }
-    // LATEST means the newest record at creation, not at the thread's first read.
-    for (const log::ShardInfo& shard : stream.shards) {
-      std::string value;
-      if (!shard.open()) {
-        if (mapping.starting_position != "LATEST") continue;
-        kv::AppendUint64(&value, kFinished);
-      } else if (mapping.starting_position == "LATEST") {
-        ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(shard.id));
-        kv::AppendUint64(&value, high.value + 1);
-      } else {
-        continue;
-      }
-      batch.Put(kv::Cf::kMeta, CheckpointKey(mapping.uuid, shard.id.index), value);
+  }
+  kv::Batch batch = db_.NewBatch();
+  // LATEST means the newest record at creation, not at the thread's first read.
+  for (const log::ShardInfo& shard : stream.shards) {
+    std::string value;
+    if (!shard.open()) {
+      if (mapping.starting_position != "LATEST") continue;
+      kv::AppendUint64(&value, kFinished);
+    } else if (mapping.starting_position == "LATEST") {
+      ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(shard.id));
+      kv::AppendUint64(&value, high.value + 1);
+    } else {
+      continue;
     }
-    batch.Put(kv::Cf::kMeta, MappingKey(mapping), EncodeMapping(mapping));
-    RETURN_IF_ERROR(db_.Commit(batch));
+    batch.Put(kv::Cf::kMeta, CheckpointKey(mapping.uuid, shard.id.index), value);
+  }
+  batch.Put(kv::Cf::kMeta, MappingKey(mapping), EncodeMapping(mapping));
+  RETURN_IF_ERROR(db_.Commit(batch));
+  {
+    MutexLock lock(mu_);
     mappings_[mapping.uuid] = mapping;
   }
   StartWorker(mapping);
@@ -208,19 +212,24 @@ Result<MappingConfig> EventSourceMappings::Create(MappingConfig mapping) {
 }
 
 Result<MappingConfig> EventSourceMappings::Get(std::string_view uuid) {
-  MutexLock lock(mu_);
-  auto it = mappings_.find(uuid);
-  if (it == mappings_.end()) {
-    return Status::NotFound("The resource you requested does not exist.");
+  MutexLock change(change_mu_);
+  MappingConfig mapping;
+  {
+    MutexLock lock(mu_);
+    auto it = mappings_.find(uuid);
+    if (it == mappings_.end()) {
+      return Status::NotFound("The resource you requested does not exist.");
+    }
+    mapping = it->second;
   }
-  MappingConfig& mapping = it->second;
   // States settle on the first read (spec: waiters must not sleep).
   std::string settled = mapping.enabled ? "Enabled" : "Disabled";
   if (mapping.state != settled) {
-    MappingConfig copy = mapping;
-    copy.state = settled;
-    RETURN_IF_ERROR(Persist(copy));
-    mapping = copy;
+    mapping.state = settled;
+    RETURN_IF_ERROR(Persist(mapping));
+    MutexLock lock(mu_);
+    auto it = mappings_.find(uuid);
+    if (it != mappings_.end()) it->second.state = settled;
   }
   return mapping;
 }
@@ -245,6 +254,7 @@ std::vector<MappingConfig> EventSourceMappings::List(std::string_view account_id
 
 Result<MappingConfig> EventSourceMappings::Update(
     std::string_view uuid, const std::function<Status(MappingConfig&)>& change) {
+  MutexLock serialize(change_mu_);
   MappingConfig updated;
   {
     MutexLock lock(mu_);
@@ -253,16 +263,21 @@ Result<MappingConfig> EventSourceMappings::Update(
       return Status::NotFound("The resource you requested does not exist.");
     }
     updated = it->second;
-    RETURN_IF_ERROR(change(updated));
-    updated.state = "Updating";
-    updated.last_modified_ms = clock_.NowMillis();
-    RETURN_IF_ERROR(Persist(updated));
+  }
+  RETURN_IF_ERROR(change(updated));
+  updated.state = "Updating";
+  updated.last_modified_ms = clock_.NowMillis();
+  RETURN_IF_ERROR(Persist(updated));
+  MutexLock lock(mu_);
+  auto it = mappings_.find(uuid);
+  if (it != mappings_.end()) {
+    updated.last_processing_result = it->second.last_processing_result;  // the worker's
     it->second = updated;
-    auto worker = workers_.find(uuid);
-    if (worker != workers_.end()) {
-      worker->second->dirty = true;
-      worker->second->cv.notify_one();
-    }
+  }
+  auto worker = workers_.find(uuid);
+  if (worker != workers_.end()) {
+    worker->second->dirty = true;
+    worker->second->cv.notify_one();
   }
   return updated;
 }
@@ -270,19 +285,24 @@ Result<MappingConfig> EventSourceMappings::Update(
 Result<MappingConfig> EventSourceMappings::Delete(std::string_view uuid) {
   MappingConfig deleted;
   {
-    MutexLock lock(mu_);
-    auto it = mappings_.find(uuid);
-    if (it == mappings_.end()) {
-      return Status::NotFound("The resource you requested does not exist.");
+    MutexLock change(change_mu_);
+    {
+      MutexLock lock(mu_);
+      auto it = mappings_.find(uuid);
+      if (it == mappings_.end()) {
+        return Status::NotFound("The resource you requested does not exist.");
+      }
+      deleted = it->second;
     }
-    deleted = it->second;
     kv::Batch batch = db_.NewBatch();
     batch.Delete(kv::Cf::kMeta, MappingKey(deleted));
     std::string prefix = CheckpointPrefix(uuid);
     batch.DeleteRange(kv::Cf::kMeta, prefix, kv::PrefixSuccessor(prefix));
     RETURN_IF_ERROR(db_.Commit(batch));
-    mappings_.erase(it);
+    MutexLock lock(mu_);
+    mappings_.erase(mappings_.find(uuid));  // present: checked under change_mu_
   }
+  // Outside change_mu_: the worker may be saving a checkpoint (it finds the mapping gone).
   StopWorker(uuid);
   deleted.state = "Deleting";
   return deleted;
@@ -317,8 +337,9 @@ Status EventSourceMappings::SaveCursor(std::string_view uuid, uint32_t shard,
   std::string value;
   kv::AppendUint64(&value, cursor.finished ? kFinished : cursor.next.value_or(0));
   kv::Batch batch = db_.NewBatch();
+  // A deleted mapping must not get its checkpoints back: Delete holds change_mu_ too.
+  MutexLock change(change_mu_);
   {
-    // A deleted mapping must not get its checkpoints back.
     MutexLock lock(mu_);
     if (!mappings_.contains(uuid)) return Status::Ok();
   }

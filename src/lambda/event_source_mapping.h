@@ -139,7 +139,12 @@ class EventSourceMappings {
   const Clock& clock_;
   uint64_t listener_ = 0;
 
-  mutable Mutex mu_;  // guards the fields below
+  // Serializes the read-modify-writes of mappings and checkpoints with their commits (never
+  // held by the log listener, so producers' commits never wait for it).
+  Mutex change_mu_;
+  // Guards the fields below; held briefly, never across disk I/O (the log listener takes it
+  // on producers' commit threads).
+  mutable Mutex mu_;
   std::map<std::string, MappingConfig, std::less<>> mappings_ GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Worker>, std::less<>> workers_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;
