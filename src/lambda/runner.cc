@@ -242,7 +242,8 @@ void ProcessRunner::Release(const std::shared_ptr<Slot>& slot, bool discard) {
   bool wake_monitor = false;
   {
     MutexLock lock(mu_);
-    Pool& pool = *pools_[slot->function_arn];
+    // A busy slot keeps its pool alive (pools are dropped only when empty).
+    Pool& pool = *pools_.at(slot->function_arn);
     slot->busy = false;
     if (discard || slot->retired || shutting_down_ || slot->env->dead()) {
       std::erase(pool.slots, slot);
@@ -350,6 +351,11 @@ void ProcessRunner::Retire(std::string_view function_arn) {
       });
       pool->cv.notify_all();
     }
+    // A deleted function's pool goes too (nobody holds a reference to an unused pool).
+    std::erase_if(pools_, [](const auto& entry) {
+      const Pool& pool = *entry.second;
+      return pool.slots.empty() && pool.starting == 0 && pool.waiting == 0;
+    });
   }
   for (const auto& env : to_stop) Stop(env);
 }
@@ -454,8 +460,15 @@ std::optional<SteadyClock::time_point> ProcessRunner::ExpireIdle() {
 
 void ProcessRunner::MonitorLoop() {
   epoll_event events[64];
+  // Expiry is checked when due or when Release asked (the wake-up eventfd), not on every
+  // log line a chatty function prints.
+  bool check_expiry = true;
+  std::optional<SteadyClock::time_point> next;
   while (!stop_threads_) {
-    std::optional<SteadyClock::time_point> next = ExpireIdle();
+    if (check_expiry || (next && *next <= SteadyClock::now())) {
+      next = ExpireIdle();
+      check_expiry = false;
+    }
     int timeout_ms = -1;
     if (next) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - SteadyClock::now());
@@ -468,6 +481,7 @@ void ProcessRunner::MonitorLoop() {
         if (::read(wake_.get(), &count, sizeof(count)) < 0) {
           // EAGAIN: another wake-up consumed it.
         }
+        check_expiry = true;
         continue;
       }
       OnMonitorEvent(events[i].data.u64);
