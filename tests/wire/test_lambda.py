@@ -245,6 +245,13 @@ class InvokeTest(LambdaTestCase):
         wait_for(lambda: "Item" in dynamodb.get_item(TableName="invocations",
                                                      Key={"pk": {"S": "async"}}),
                  "the Event invocation's item")
+        legacy = self.lam.invoke_async(FunctionName="writer",
+                                       InvokeArgs=json.dumps({"table": "invocations",
+                                                              "pk": "legacy"}))
+        self.assertEqual(legacy["Status"], 202)
+        wait_for(lambda: "Item" in dynamodb.get_item(TableName="invocations",
+                                                     Key={"pk": {"S": "legacy"}}),
+                 "the InvokeAsync invocation's item")
         response = self.lam.invoke(FunctionName="writer", InvocationType="DryRun")
         self.assertEqual(response["StatusCode"], 204)
 

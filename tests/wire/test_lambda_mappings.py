@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
+import time
 import unittest
 
 import botocore.exceptions
@@ -185,6 +187,29 @@ class KinesisMappingTest(MappingTestCase):
             kinesis_values(out2)), "the records around the bad one")
         # The bad record is dropped after its retry; the shard moves on.
         self.assertEqual([v for _, _, v in delivered], ["x", "y"])
+
+    def test_batching_window_and_at_timestamp(self):
+        out = self.recorder("k-window")
+        arn = self.stream("window")
+        self.put("window", ["before"], key=lambda i, v: "one")
+        before = self.kinesis.get_records(ShardIterator=self.kinesis.get_shard_iterator(
+            StreamName="window", ShardId="shardId-000000000000",
+            ShardIteratorType="TRIM_HORIZON")["ShardIterator"])["Records"][0]
+        # botocore sends StartingPositionTimestamp in whole seconds: start at the next second.
+        start = math.floor(before["ApproximateArrivalTimestamp"].timestamp()) + 1
+        wait_for(lambda: time.time() >= start + 0.01, "the next second", step_s=0.005)
+        self.put("window", ["w-0", "w-1", "w-2"], key=lambda i, v: "one")
+        mapping = self.lam.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="k-window", StartingPosition="AT_TIMESTAMP",
+            StartingPositionTimestamp=start, BatchSize=100,
+            MaximumBatchingWindowInSeconds=1)
+        self.assertEqual(mapping["StartingPosition"], "AT_TIMESTAMP")
+        wait_for(lambda: len(kinesis_values(out)) >= 3, "the batch")
+        with open(out) as f:
+            batches = [json.loads(line)["Records"] for line in f]
+        # One invocation with all three: the window held the batch until it was a second old.
+        self.assertEqual(len(batches), 1)
+        self.assertEqual([v for _, _, v in kinesis_values(out)], ["w-0", "w-1", "w-2"])
 
     def test_mapping_api(self):
         self.recorder("k-api")
