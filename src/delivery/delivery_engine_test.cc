@@ -116,6 +116,11 @@ Result<lambda::InvokeResult> EchoInvoker::Invoke(const lambda::InvokeRequest& re
     std::string data = *Base64Decode(r["data"].GetString());
     if (!first) out += ",";
     first = false;
+    if (data.starts_with("fail")) {
+      out += "{\"recordId\":\"" + std::string(r["recordId"].GetString()) +
+             "\",\"result\":\"ProcessingFailed\"}";
+      continue;
+    }
     out += "{\"recordId\":\"" + std::string(r["recordId"].GetString()) +
            "\",\"result\":\"Ok\",\"data\":\"" + Base64Encode(data + "!") +
            "\",\"metadata\":{\"partitionKeys\":{\"k\":\"" + data.substr(0, 1) + "\"}}}";
@@ -296,6 +301,39 @@ TEST_F(DeliveryEngineTest, DeleteDrainsAndRemoves) {
   EXPECT_THAT(engine_->GetStream(kAccount, kRegion, "d"), StatusIs(ErrorCode::kNotFound));
   EXPECT_THAT(engine_->PutRecords(kAccount, kRegion, "d", {"x"}), StatusIs(ErrorCode::kNotFound));
   EXPECT_TRUE(engine_->ListStreams(kAccount, kRegion).empty());
+}
+
+TEST_F(DeliveryEngineTest, ProcessingFailedGoesToTheErrorOutputOnce) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .has_prefix = true,
+                .prefix = "ok/",
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "arn:f", .buffer_interval_seconds = 0}};
+  ASSERT_OK(engine_->CreateStream(Def("pf", d)).status());
+  Put("pf", {"good", "fail-me"});
+  EXPECT_EQ(Step("pf"), 2);
+  auto objects = Objects("lake");
+  ASSERT_EQ(objects.size(), 2u);
+  for (const auto& [key, body] : objects) {
+    if (key.starts_with("ok/processing-failed/2024/05/01/12/pf-1-")) {
+      rapidjson::Document doc;
+      doc.Parse(body.c_str());
+      EXPECT_STREQ(doc["errorCode"].GetString(), "Lambda.ProcessingFailedStatus");
+      EXPECT_EQ(*Base64Decode(doc["rawData"].GetString()), "fail-me");
+      EXPECT_STREQ(doc["lambdaArn"].GetString(), "arn:f");
+      EXPECT_TRUE(body.ends_with("}\n"));
+    } else {
+      EXPECT_TRUE(key.starts_with("ok/2024/05/01/12/pf-1-")) << key;
+      EXPECT_EQ(body, "good!");
+    }
+  }
+  // After a restart nothing is transformed or delivered again.
+  Close();
+  db_.Reopen();
+  Open();
+  EXPECT_EQ(Step("pf"), 0);
+  EXPECT_EQ(Objects("lake").size(), 2u);
 }
 
 }  // namespace

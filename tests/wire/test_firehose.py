@@ -410,6 +410,10 @@ class FirehoseDeliveryTest(FirehoseCase):
                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
             total += len(k.get_records(ShardIterator=it)["Records"])
         self.assertEqual(total, len(sent) + 1)
+        # Deleting the source stops delivery; the delivery stream stays usable.
+        k.delete_stream(StreamName="ks-src")
+        d = self.f.describe_delivery_stream(DeliveryStreamName="ks-one")["DeliveryStreamDescription"]
+        self.assertEqual(d["DeliveryStreamStatus"], "ACTIVE")
         with self.assertRaises(self.f.exceptions.InvalidArgumentException):
             self.f.create_delivery_stream(
                 DeliveryStreamName="ks-missing", DeliveryStreamType="KinesisStreamAsSource",
