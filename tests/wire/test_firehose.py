@@ -486,5 +486,70 @@ class FirehoseExactlyOnceTest(FirehoseCase):
             self.assertEqual(numbers, sorted(numbers), f"out of order in {key}")
 
 
+class FirehoseKinesisExactlyOnceTest(FirehoseCase):
+    """The same with a two-shard Kinesis source: per-shard checkpoints survive kill -9."""
+
+    def test_kill9_loop_kinesis_source(self):
+        k = self.client("kinesis")
+        self.s3.create_bucket(Bucket="eok-lake")
+        k.create_stream(StreamName="eok-src", ShardCount=2)
+        arn = k.describe_stream_summary(StreamName="eok-src")["StreamDescriptionSummary"]["StreamARN"]
+        self.f.create_delivery_stream(
+            DeliveryStreamName="eok-one", DeliveryStreamType="KinesisStreamAsSource",
+            KinesisStreamSourceConfiguration={"KinesisStreamARN": arn, "RoleARN": ROLE},
+            ExtendedS3DestinationConfiguration=s3_dest(
+                "eok-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                ProcessingConfiguration={"Enabled": True, "Processors": [
+                    {"Type": "AppendDelimiterToRecord"}]}))
+        rng = random.Random(9)
+        acknowledged: list[str] = []
+        counter = 0
+        for round_ in range(3):
+            stop = threading.Event()
+            client = self.client("kinesis", config=botocore.config.Config(
+                retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+
+            def produce():
+                nonlocal counter
+                while not stop.is_set():
+                    batch = [f"p{n % 8}:{n}" for n in range(counter, counter + 40)]
+                    counter += 40
+                    try:
+                        out = client.put_records(StreamName="eok-src", Records=[
+                            {"Data": d.encode(), "PartitionKey": d.split(":")[0]} for d in batch])
+                    except Exception:
+                        return
+                    acknowledged.extend(d for d, r in zip(batch, out["Records"]) if "SequenceNumber" in r)
+
+            producer = threading.Thread(target=produce)
+            producer.start()
+            target = len(acknowledged) + rng.randint(100, 400)
+            deadline = time.monotonic() + DELIVERY_WAIT_S
+            while len(acknowledged) < target and time.monotonic() < deadline and producer.is_alive():
+                time.sleep(0.005)
+            self.kill9()
+            stop.set()
+            producer.join()
+            self.restart()
+        self.assertGreater(len(acknowledged), 200)
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            objects = self.objects("eok-lake")
+            seen = [line for body in objects.values() for line in body.decode().split()]
+            if set(acknowledged) <= set(seen) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        duplicates = sorted({x for x in seen if seen.count(x) > 1})
+        self.assertEqual(duplicates, [], "records delivered twice")
+        self.assertEqual(sorted(set(acknowledged) - set(seen)), [], "acknowledged records lost")
+        for key, body in objects.items():
+            per_key: dict[str, list[int]] = {}
+            for line in body.decode().split():
+                p, n = line.split(":")
+                per_key.setdefault(p, []).append(int(n))
+            for p, numbers in per_key.items():
+                self.assertEqual(numbers, sorted(numbers), f"{p} out of order in {key}")
+
+
 if __name__ == "__main__":
     unittest.main()
