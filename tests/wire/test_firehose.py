@@ -5,12 +5,14 @@ buffering hints, compression, flush on shutdown, and exactly-once delivery acros
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 import re
 import threading
 import time
 import unittest
+import zipfile
 
 import botocore.config
 import botocore.exceptions
@@ -288,6 +290,25 @@ class FirehoseDeliveryTest(FirehoseCase):
             self.assertRegex(key, r"^raw\d{4}/\d\d/\d\d/\d\d/gz-one" + KEY_NAME + r"\.gz$")
         self.assertEqual(plain, b"a,1\nb,2\n")
         self.f.delete_delivery_stream(DeliveryStreamName="gz-one")
+
+    def test_zip_and_snappy_formats(self):
+        self.s3.create_bucket(Bucket="cz-lake")
+        for fmt in ("ZIP", "Snappy", "HADOOP_SNAPPY"):
+            name = "cz-" + fmt.lower().replace("_", "-")
+            self.create(name, "cz-lake", Prefix=f"{fmt}/", CompressionFormat=fmt,
+                        BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0})
+            self.f.put_record(DeliveryStreamName=name, Record={"Data": b"compress me " * 20})
+        for fmt, ext in (("ZIP", ".zip"), ("Snappy", ".snappy"), ("HADOOP_SNAPPY", ".snappy")):
+            key, body = next(iter(self.wait_objects("cz-lake", f"{fmt}/").items()))
+            self.assertTrue(key.endswith(ext), key)
+            if fmt == "ZIP":
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    (entry,) = archive.namelist()
+                    self.assertEqual(archive.read(entry), b"compress me " * 20)
+            elif fmt == "Snappy":
+                self.assertEqual(body[:10], b"\xff\x06\x00\x00sNaPpY")  # framing format
+            else:
+                self.assertEqual(int.from_bytes(body[:4], "big"), 240)  # block's raw length
 
     def test_expression_prefix_and_file_extension(self):
         self.s3.create_bucket(Bucket="ex-lake")
