@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,9 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::chrono::seconds kLingerTimeout{2};
 // The most a request body read asks the socket for at once (see Connection::ReadBody).
 constexpr size_t kBodyReadBytes = 256u << 10;
+// File responses at least this large go out with sendfile(2): one copy (page cache to socket)
+// instead of two (pread into a buffer, then send). Smaller ones are one buffer anyway.
+constexpr uint64_t kSendfileMinBytes = 256u << 10;
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -309,6 +313,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessRest();
   void Write();
   void OnWrite(beast::error_code ec);
+  // Sends the rest of response_file_ from sendfile_offset_ with sendfile(2), waiting for the
+  // socket when it is full; then OnWrite.
+  void SendFileBody();
   void FinishRequest(int http_status);
   void LingeringClose();
 
@@ -342,6 +349,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bhttp::response<bhttp::string_body> response_;
   std::optional<ResponseFile> response_file_;  // streamed instead of response_'s body
   std::optional<bhttp::response<FileRangeBody>> file_response_;
+  // The header of a file response whose body goes out with sendfile (SendFileBody).
+  std::optional<bhttp::response_serializer<FileRangeBody>> file_serializer_;
+  uint64_t sendfile_offset_ = 0;
+  uint64_t sendfile_left_ = 0;
   bool s3_ids_ = false;  // add x-amz-request-id / x-amz-id-2 (REST routes)
   services::RequestContext context_;  // reused: its strings keep their capacity
   std::string_view path_, query_, content_type_;
@@ -1057,6 +1068,20 @@ void Connection::Write() {
                                      .length = response_file_->length};
       file_response_.emplace(std::move(response_.base()), body);
       stream_.expires_never();  // a large file may take longer than io_timeout
+      if (response_file_->length >= kSendfileMinBytes) {
+        file_serializer_.emplace(*file_response_);
+        bhttp::async_write_header(stream_, *file_serializer_,
+                                  [self = shared_from_this()](beast::error_code ec, size_t) {
+                                    if (ec) {
+                                      self->OnWrite(ec);
+                                      return;
+                                    }
+                                    self->sendfile_offset_ = self->response_file_->offset;
+                                    self->sendfile_left_ = self->response_file_->length;
+                                    self->SendFileBody();
+                                  });
+        return;
+      }
       bhttp::async_write(stream_, *file_response_,
                          [self = shared_from_this()](beast::error_code ec, size_t) {
                            self->OnWrite(ec);
@@ -1075,6 +1100,45 @@ void Connection::Write() {
   });
 }
 
+void Connection::SendFileBody() {
+  tcp::socket& socket = stream_.socket();
+  beast::error_code ec;
+  if (!socket.native_non_blocking()) socket.native_non_blocking(true, ec);
+  if (ec) {
+    OnWrite(ec);
+    return;
+  }
+  while (sendfile_left_ > 0) {
+    off_t offset = static_cast<off_t>(sendfile_offset_);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(sendfile_left_, 1u << 30));
+    ssize_t n = ::sendfile(socket.native_handle(), response_file_->fd.get(), &offset, want);
+    if (n > 0) {
+      sendfile_offset_ += static_cast<uint64_t>(n);
+      sendfile_left_ -= static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket buffer is full: other connections on this thread run meanwhile.
+      socket.async_wait(tcp::socket::wait_write,
+                        [self = shared_from_this()](beast::error_code wait_error) {
+                          if (wait_error) {
+                            self->OnWrite(wait_error);
+                            return;
+                          }
+                          self->SendFileBody();
+                        });
+      return;
+    }
+    // The file shrank under us (it never should: objects are replaced, not rewritten), or the
+    // client went away.
+    OnWrite(n < 0 ? beast::error_code(errno, boost::system::system_category())
+                  : beast::error_code(bhttp::error::partial_message));
+    return;
+  }
+  OnWrite({});
+}
+
 void Connection::OnWrite(beast::error_code ec) {
   int status = static_cast<int>(file_response_ ? file_response_->result_int()
                                                : response_.result_int());
@@ -1083,6 +1147,7 @@ void Connection::OnWrite(beast::error_code ec) {
   FinishRequest(status);
   parser_.reset();  // frees the request body while the connection idles
   EndSpooling();
+  file_serializer_.reset();  // refers to file_response_
   file_response_.reset();
   response_file_.reset();
   if (ec) {

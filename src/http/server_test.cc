@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -124,9 +125,20 @@ class FakeQueryRest : public RestHandler {
 // Shaped like S3: the catch-all, no error rendering of its own.
 class FakeS3Rest : public RestHandler {
  public:
+  // "/bucket/file?offset=A&length=B" answers that range of `file_path`.
+  std::string file_path;
+
   std::string_view service_name() const override { return "s3"; }
   Result<RestResponse> Handle(const RestRequest& request,
                               const services::RequestContext&) override {
+    if (request.path == "/bucket/file") {
+      uint64_t offset = 0, length = 0;
+      std::sscanf(std::string(request.query).c_str(), "offset=%lu&length=%lu", &offset, &length);
+      UniqueFd fd(::open(file_path.c_str(), O_RDONLY | O_CLOEXEC));
+      return RestResponse{.content_type = "application/octet-stream",
+                          .file = ResponseFile{.fd = std::move(fd), .offset = offset,
+                                               .length = length}};
+    }
     if (request.path == "/bucket/missing") {
       return Status::NotFound("The specified key does not exist.").WithAwsCode("NoSuchKey");
     }
@@ -334,6 +346,36 @@ TEST_F(RestRoutingTest, ErrorsAreRenderedInTheHandlersProtocol) {
   EXPECT_THAT(response.body, HasSubstr("<Code>NoSuchKey</Code>"));
   EXPECT_THAT(response.body,
               HasSubstr("<RequestId>" + response.header("x-amz-request-id") + "</RequestId>"));
+}
+
+TEST_F(RestRoutingTest, FileResponsesOfEverySizeArriveWhole) {
+  // Large ones go out with sendfile, small ones through a buffer; both honor the range.
+  std::string content(3u << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 4096);
+  s3_.file_path = ::testing::TempDir() + "/server_test_file";
+  {
+    UniqueFd fd(::open(s3_.file_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    ASSERT_EQ(::write(fd.get(), content.data(), content.size()),
+              static_cast<ssize_t>(content.size()));
+  }
+  StartServer();
+  RawClient client(server_->port());
+  for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, content.size()}, {5, 1000}, {12345, (2u << 20) + 17}, {content.size() - 1, 1}}) {
+    client.Send("GET /bucket/file?offset=" + std::to_string(offset) +
+                "&length=" + std::to_string(length) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    HttpResponse response = client.Read();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("content-length"), std::to_string(length));
+    EXPECT_TRUE(response.body == content.substr(offset, length)) << offset << " " << length;
+  }
+  // The connection is still in step: HEAD announces the length only.
+  client.Send("HEAD /bucket/file?offset=0&length=2000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+  HttpResponse response = client.Read(/*head_request=*/true);
+  EXPECT_EQ(response.header("content-length"), "2000000");
+  client.Send("GET /_salespipe/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.Read().body, R"({"status":"ok"})");
+  ::unlink(s3_.file_path.c_str());
 }
 
 TEST_F(RestRoutingTest, OversizedBodyIsRenderedByTheHandler) {
