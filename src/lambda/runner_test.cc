@@ -452,6 +452,37 @@ while True:
   EXPECT_THAT(invalid.payload, HasSubstr(R"("errorType":"Runtime.InvalidEntrypoint")"));
 }
 
+TEST_F(RunnerTest, AwsSampleBashRuntimeWithCurl) {
+  if (::system("command -v curl >/dev/null 2>&1") != 0) GTEST_SKIP() << "no curl";
+  // The custom runtime of AWS's tutorial (bash: /bin/sh is dash here), with a handler whose answer
+  // is over 1 KB (curl then sends Expect: 100-continue).
+  FunctionSpec spec = Function("bash", "provided.al2023", "function.handler",
+                               {{"bootstrap", R"sh(#!/bin/bash
+set -euo pipefail
+source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
+while true
+do
+  HEADERS="$(mktemp)"
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
+  curl -sS "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" -d "$RESPONSE" >/dev/null
+done
+)sh"},
+                                {"function.sh", R"sh(handler () {
+  EVENT_DATA=$1
+  echo "Echoing request: '$EVENT_DATA'" 1>&2
+  printf '"%02000d"' 7
+}
+)sh"}});
+  InvokeResult result = MustRun(spec, R"({"hello": "bash"})", {.tail_logs = true});
+  EXPECT_EQ(result.function_error, std::nullopt) << result.payload;
+  EXPECT_EQ(result.payload, "\"" + std::string(1999, '0') + "7\"");
+  EXPECT_THAT(Base64Decode(result.log_tail).value_or(""),
+              HasSubstr(R"(Echoing request: '{"hello": "bash"}')"));
+  EXPECT_EQ(MustRun(spec, "{}").function_error, std::nullopt);
+}
+
 TEST_F(RunnerTest, RetirePicksUpNewCode) {
   FunctionSpec spec = Python("versioned", "def lambda_handler(e, c):\n    return 'v1'\n");
   EXPECT_EQ(MustRun(spec).payload, R"("v1")");

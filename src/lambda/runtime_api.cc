@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
@@ -88,6 +89,7 @@ struct RuntimeApiConnection::Parser {
     parser.eager(true);
   }
   http::request_parser<http::string_body> parser;
+  bool continue_sent = false;
 };
 
 RuntimeApiConnection::RuntimeApiConnection(UniqueFd fd)
@@ -144,7 +146,20 @@ std::optional<RuntimeApiRequest> RuntimeApiConnection::Parse() {
     parser_.reset();  // the caller answers and closes the connection
     return request;
   }
-  if (!parser.is_done()) return std::nullopt;
+  if (!parser.is_done()) {
+    // curl sends "Expect: 100-continue" for bodies over 1 KB and waits a second for the go-ahead
+    // (AWS's sample bash runtime posts its response that way).
+    if (parser.is_header_done() && !parser_->continue_sent) {
+      auto expect = parser.get().find(http::field::expect);
+      if (expect != parser.get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
+        parser_->continue_sent = true;
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        // Best effort: the socket buffer is empty while the client waits for this.
+        (void)!::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+    }
+    return std::nullopt;
+  }
   http::request<http::string_body> message = parser.release();
   parser_ = std::make_unique<Parser>();
   RuntimeApiRequest request;
