@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -652,6 +653,33 @@ def lambda_handler(event, context):
   EXPECT_EQ(::poll(&waiter, 1, 60'000), 1);
   ::close(pidfd);
   ::kill(function_pid, SIGKILL);  // if the test failed
+}
+
+TEST_F(RunnerTest, ConcurrentCallersRetireAndShutdown) {
+  // Bounded load: 6 callers x 20 invocations over two functions of 2 environments each, with
+  // Retire calls racing them. Every invocation succeeds and nothing is left running.
+  FunctionSpec first = Python("busy-a", std::string(kCounter));
+  FunctionSpec second = Python("busy-b", std::string(kCounter));
+  first.max_concurrency = 2;
+  second.max_concurrency = 2;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> callers;
+  for (int caller = 0; caller < 6; ++caller) {
+    callers.emplace_back([&, caller] {
+      for (int i = 0; i < 20; ++i) {
+        const FunctionSpec& spec = (caller + i) % 2 == 0 ? first : second;
+        Result<InvokeResult> result = runner_->Run(spec, "{}", {});
+        if (result.ok() && !result->function_error) ++succeeded;
+        if (caller == 0 && i % 5 == 0) runner_->Retire(second.function_arn);
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(succeeded.load(), 120);
+  runner_->Shutdown();
+  int status;
+  EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {
