@@ -109,6 +109,8 @@ void EventSourceMappings::Start() {
   }
   // Runs on committing threads: a few flag sets and notifies.
   listener_ = log_.AddListener([this](log::ShardId shard) {
+    // Every commit of every stream lands here: skip the lock while no mapping runs.
+    if (worker_count_.load(std::memory_order_acquire) == 0) return;
     MutexLock lock(mu_);
     for (auto& [uuid, worker] : workers_) {
       if (worker->stream_id == 0 || worker->stream_id == shard.stream.value) {
@@ -141,6 +143,7 @@ void EventSourceMappings::StartWorker(const MappingConfig& mapping) {
   worker->uuid = mapping.uuid;
   Worker* raw = worker.get();
   workers_[mapping.uuid] = std::move(worker);
+  worker_count_.store(static_cast<int>(workers_.size()), std::memory_order_release);
   raw->thread = std::thread([this, raw] { Loop(raw); });
 }
 
@@ -154,6 +157,7 @@ void EventSourceMappings::StopWorker(std::string_view uuid) {
     it->second->cv.notify_all();
     worker = std::move(it->second);
     workers_.erase(it);
+    worker_count_.store(static_cast<int>(workers_.size()), std::memory_order_release);
   }
   // Waits for an invocation in progress (at most the function's timeout).
   worker->thread.join();

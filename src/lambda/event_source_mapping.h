@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -148,6 +149,7 @@ class EventSourceMappings {
   std::map<std::string, MappingConfig, std::less<>> mappings_ GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Worker>, std::less<>> workers_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;
+  std::atomic<int> worker_count_ = 0;  // workers_.size(), read by the listener without mu_
 };
 
 // The persisted form. Errors: kInternal for a corrupt document.
