@@ -9,6 +9,7 @@
 namespace salespipe::delivery {
 namespace {
 
+constexpr size_t kMaxEvaluatedPrefix = 512;
 constexpr std::string_view kConstraint =
     "Ths supplied prefix(es) do not satisfy the following constraint: ";
 
@@ -325,7 +326,20 @@ Status ValidatePrefixes(std::string_view prefix, bool has_prefix, std::string_vi
         "ErrorOutputPrefix must contain !{firehose:error-output-type} when it contains "
         "expressions");
   }
-  (void)has_prefix;
+  // Evaluated prefixes are at most 512 characters (partition keys counted as empty here;
+  // longer values are checked when records are delivered).
+  PrefixContext sample{.arrival_millis = 0, .error_output_type = "processing-failed",
+                       .random_string = [] { return std::string(11, 'a'); }};
+  for (const std::string& key : info.lambda_keys) sample.lambda_keys[key] = "";
+  for (const std::string& key : info.query_keys) sample.query_keys[key] = "";
+  ASSIGN_OR_RETURN(std::string evaluated, EvaluatePrefix(prefix, has_prefix, sample, TimeZone()));
+  ASSIGN_OR_RETURN(std::string evaluated_error,
+                   EvaluateErrorPrefix(prefix, error_prefix, has_error_prefix, sample, TimeZone()));
+  if (evaluated.size() > kMaxEvaluatedPrefix ||
+      (has_error_prefix && evaluated_error.size() > kMaxEvaluatedPrefix)) {
+    return violated("The evaluated Prefix and ErrorOutputPrefix must not be longer than 512 "
+                    "characters");
+  }
   return Status::Ok();
 }
 

@@ -116,6 +116,13 @@ TEST(ObjectKeyTest, ValidationLikeAws) {
                              true, true));
   EXPECT_THAT(ValidatePrefixes("!{partitionKeyFromQuery:c}/", true, "", false, true),
               StatusIs(ErrorCode::kInvalidArgument));
+  // Evaluated prefixes are at most 512 characters.
+  EXPECT_OK(ValidatePrefixes(std::string(498, 'p'), true, "", false, false));  // + 14 date chars
+  EXPECT_THAT(ValidatePrefixes(std::string(499, 'p'), true, "", false, false),
+              StatusIs(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(ValidatePrefixes("!{timestamp:yyyy}" + std::string(510, 'p'), true,
+                               "e/!{firehose:error-output-type}/", true, false),
+              StatusIs(ErrorCode::kInvalidArgument));
 }
 
 }  // namespace
