@@ -32,8 +32,10 @@ bool ParentsFinished(const log::StreamInfo& stream, const log::ShardInfo& shard,
 }
 
 // The lowest sequence number a batchItemFailures response names, kFinished when it names none,
-// or nullopt when the response breaks the contract (then the whole batch failed, as on AWS).
+// or nullopt when the response breaks the contract (malformed, or an identifier that is not a
+// record of the batch): then the whole batch failed, as on AWS.
 std::optional<uint64_t> FirstFailure(const EventFormatter& formatter, const MappingConfig& mapping,
+                                     const std::vector<log::Record>& records,
                                      std::string_view payload) {
   rapidjson::Document doc;
   doc.Parse(payload.data(), payload.size());
@@ -50,6 +52,9 @@ std::optional<uint64_t> FirstFailure(const EventFormatter& formatter, const Mapp
     std::optional<log::SequenceNumber> sequence = formatter.ParseItemIdentifier(
         mapping, std::string_view(id->value.GetString(), id->value.GetStringLength()));
     if (!sequence) return std::nullopt;
+    bool in_batch = std::ranges::binary_search(
+        records, sequence->value, {}, [](const log::Record& r) { return r.sequence.value; });
+    if (!in_batch) return std::nullopt;
     first = std::min(first, sequence->value);
   }
   return first;
@@ -485,7 +490,8 @@ Result<int64_t> EventSourceMappings::Step(
   } else if (result->function_error) {
     first_failed = records.front().sequence.value;
   } else if (mapping.report_batch_item_failures) {
-    std::optional<uint64_t> reported = FirstFailure(formatter_, mapping, result->payload);
+    std::optional<uint64_t> reported =
+        FirstFailure(formatter_, mapping, records, result->payload);
     first_failed = reported.value_or(records.front().sequence.value);
   }
 

@@ -1,6 +1,7 @@
 #include "lambda/event_source_mapping.h"
 
 #include <condition_variable>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ class RecordingInvoker final : public Invoker {
       result.function_error = "Unhandled";
     } else {
       events.push_back(request.payload);
+      if (respond) result.payload = respond(request.payload);
     }
     ++calls;
     cv.notify_all();
@@ -58,6 +60,7 @@ class RecordingInvoker final : public Invoker {
   std::vector<std::string> events;
   int fail_left = 0;
   int calls = 0;
+  std::function<std::string(const std::string&)> respond;  // the function's response
 };
 
 class EventSourceMappingTest : public ::testing::Test {
@@ -147,6 +150,34 @@ TEST_F(EventSourceMappingTest, LatestSkipsOlderRecordsAndFailuresAreRetried) {
   EXPECT_EQ(Values(events), (std::vector<std::string>{"new"}));
   std::lock_guard lock(invoker_.mu);
   EXPECT_EQ(invoker_.calls, 3);  // two failures, then the same batch again
+}
+
+TEST_F(EventSourceMappingTest, ReportBatchItemFailuresRetriesFromTheFirstFailure) {
+  Append("a");
+  Append("b");
+  Append("c");
+  int responses = 0;
+  invoker_.respond = [&](const std::string& event) -> std::string {
+    ++responses;
+    if (responses == 1) return R"({"batchItemFailures":[{"itemIdentifier":"999"}]})";
+    if (responses == 2) {
+      // b's sequence number: "a@<n>,b@<m>,c@<k>".
+      size_t at = event.find("b@") + 2;
+      return R"({"batchItemFailures":[{"itemIdentifier":")" +
+             event.substr(at, event.find(',', at) - at) + R"("}]})";
+    }
+    return R"({"batchItemFailures":[]})";
+  };
+  EventSourceMappings mappings(db_.get(), log_, invoker_, formatter_, clock_);
+  ASSERT_OK(mappings.Open());
+  mappings.Start();
+  MappingConfig mapping = Mapping();
+  mapping.batch_size = 10;
+  mapping.report_batch_item_failures = true;
+  ASSERT_OK(mappings.Create(mapping).status());
+  std::vector<std::string> events = invoker_.WaitFor(3);
+  // An identifier outside the batch fails the whole batch; then b and what follows it again.
+  EXPECT_EQ(Values(events), (std::vector<std::string>{"a", "b", "c", "a", "b", "c", "b", "c"}));
 }
 
 TEST_F(EventSourceMappingTest, UnknownStreamIsNotFound) {
