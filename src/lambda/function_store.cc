@@ -267,19 +267,24 @@ Result<std::shared_ptr<Function>> FunctionStore::CopyForUpdate(const FunctionRef
   return std::make_shared<Function>(*current);
 }
 
+Result<std::shared_ptr<const Function>> FunctionStore::Install(
+    std::shared_ptr<Function> function) {
+  RETURN_IF_ERROR(Persist(*function));
+  std::shared_ptr<const Function> out = std::move(function);
+  {
+    std::unique_lock lock(mu_);
+    functions_[MapKey(out->account_id, out->region, out->name)] = out;
+  }
+  CollectGarbage(FunctionDir(*out), PackagesOf(*out), false);
+  return out;
+}
+
 Result<std::shared_ptr<const Function>> FunctionStore::Update(
     const FunctionRef& ref, const std::function<Status(Function&)>& change) {
   MutexLock update(update_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<Function> function, CopyForUpdate(ref));
   RETURN_IF_ERROR(change(*function));
-  RETURN_IF_ERROR(Persist(*function));
-  std::shared_ptr<const Function> out = function;
-  {
-    std::unique_lock lock(mu_);
-    functions_[MapKey(ref.account_id, ref.region, ref.name)] = out;
-  }
-  CollectGarbage(FunctionDir(*out), PackagesOf(*out), false);
-  return out;
+  return Install(std::move(function));
 }
 
 Result<std::shared_ptr<const Function>> FunctionStore::UpdateCode(const FunctionRef& ref,
@@ -299,14 +304,7 @@ Result<std::shared_ptr<const Function>> FunctionStore::UpdateCode(const Function
   config.code_size = package.size;
   config.revision_id = NewUuid();
   config.last_modified_ms = clock_.NowMillis();
-  RETURN_IF_ERROR(Persist(*function));
-  std::shared_ptr<const Function> out = function;
-  {
-    std::unique_lock lock(mu_);
-    functions_[MapKey(ref.account_id, ref.region, ref.name)] = out;
-  }
-  CollectGarbage(FunctionDir(*out), PackagesOf(*out), false);
-  return out;
+  return Install(std::move(function));
 }
 
 Result<std::pair<std::shared_ptr<const Function>, int64_t>> FunctionStore::PublishVersion(

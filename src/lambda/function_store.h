@@ -178,6 +178,9 @@ class FunctionStore {
                       bool remove_dir) const;
   static std::vector<std::string> PackagesOf(const Function& function);
   Result<std::shared_ptr<Function>> CopyForUpdate(const FunctionRef& ref) const;
+  // Persists an updated function, publishes it to readers and removes the code folders it no
+  // longer refers to. REQUIRES: update_mu_ held.
+  Result<std::shared_ptr<const Function>> Install(std::shared_ptr<Function> function);
 
   // Set at construction.
   kv::Db& db_;
