@@ -162,6 +162,15 @@ int64_t StreamWorker::BufferedBytes() const {
   return total;
 }
 
+bool StreamWorker::ParentsFinished(const log::ShardInfo& shard) const {
+  for (std::optional<uint32_t> parent : {shard.parent, shard.adjacent_parent}) {
+    if (!parent) continue;
+    auto it = cursors_.find(*parent);
+    if (it == cursors_.end() || !it->second.finished) return false;
+  }
+  return true;
+}
+
 Result<bool> StreamWorker::ReadSources() {
   Result<log::StreamInfo> info = deps_.log.FindStream(def_.source_log);
   if (!info.ok()) {
@@ -180,58 +189,49 @@ Result<bool> StreamWorker::ReadSources() {
     if (cursor_it == cursors_.end()) {
       // A shard without a checkpoint (a child created after delivery started) starts at its
       // beginning once all its parents are read to their end.
-      for (std::optional<uint32_t> parent : {shard.parent, shard.adjacent_parent}) {
-        if (!parent) continue;
-        auto p = cursors_.find(*parent);
-        if (p == cursors_.end() || !p->second.finished) goto next_shard;
-      }
-      {
-        Result<log::SequenceNumber> start =
-            deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
-        if (!start.ok()) continue;
-        cursor_it = cursors_.emplace(shard.id.index, Cursor{.next = start->value}).first;
-      }
+      if (!ParentsFinished(shard)) continue;
+      Result<log::SequenceNumber> start =
+          deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
+      if (!start.ok()) continue;
+      cursor_it = cursors_.emplace(shard.id.index, Cursor{.next = start->value}).first;
     }
     if (cursor_it->second.finished) continue;
-    {
-      Cursor& cursor = cursor_it->second;
-      Result<log::ReadResult> read = deps_.log.Read(
-          shard.id, {cursor.next}, {.max_records = kReadRecords, .max_bytes = kReadBytes});
-      if (!read.ok() && read.status().code() == ErrorCode::kOutOfRange) {
-        // Trimmed past the checkpoint (the destination failed for longer than the retention):
-        // AWS drops such data too.
-        SPDLOG_WARN("firehose {}: records of shard {} expired before delivery", def_.name,
-                    shard.id.index);
-        Result<log::SequenceNumber> start =
-            deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
-        if (start.ok()) cursor.next = start->value;
-        continue;
-      }
-      if (!read.ok()) continue;  // e.g. the stream went away meanwhile
-      for (log::Record& record : read->records) {
-        SourceRecord source{.shard = shard.id.index,
-                            .sequence = record.sequence.value,
-                            .arrival_millis = record.arrival_millis,
-                            .partition_key = std::move(record.partition_key),
-                            .data = std::move(record.data),
-                            .record_id = RecordId(shard.id.index, record.sequence.value)};
-        if (def_.kinesis_source && deps_.format_sequence) {
-          source.kinesis_sequence = deps_.format_sequence(shard.id, record.sequence);
-        }
-        if (input_.empty()) input_first_entry_ = now;
-        input_bytes_ += static_cast<int64_t>(source.data.size());
-        input_.push_back(std::move(source));
-        read_any = true;
-      }
-      if (read->next) {
-        cursor.next = read->next->value;
-      } else {
-        cursor.finished = true;
-        checkpoint_dirty_ = true;
-        read_any = true;  // children may be readable now
-      }
+    Cursor& cursor = cursor_it->second;
+    Result<log::ReadResult> read = deps_.log.Read(
+        shard.id, {cursor.next}, {.max_records = kReadRecords, .max_bytes = kReadBytes});
+    if (!read.ok() && read.status().code() == ErrorCode::kOutOfRange) {
+      // Trimmed past the checkpoint (the destination failed for longer than the retention):
+      // AWS drops such data too.
+      SPDLOG_WARN("firehose {}: records of shard {} expired before delivery", def_.name,
+                  shard.id.index);
+      Result<log::SequenceNumber> start =
+          deps_.log.Resolve(shard.id, {.type = log::StartPosition::Type::kTrimHorizon});
+      if (start.ok()) cursor.next = start->value;
+      continue;
     }
-  next_shard:;
+    if (!read.ok()) continue;  // e.g. the stream went away meanwhile
+    for (log::Record& record : read->records) {
+      SourceRecord source{.shard = shard.id.index,
+                          .sequence = record.sequence.value,
+                          .arrival_millis = record.arrival_millis,
+                          .partition_key = std::move(record.partition_key),
+                          .data = std::move(record.data),
+                          .record_id = RecordId(shard.id.index, record.sequence.value)};
+      if (def_.kinesis_source && deps_.format_sequence) {
+        source.kinesis_sequence = deps_.format_sequence(shard.id, record.sequence);
+      }
+      if (input_.empty()) input_first_entry_ = now;
+      input_bytes_ += static_cast<int64_t>(source.data.size());
+      input_.push_back(std::move(source));
+      read_any = true;
+    }
+    if (read->next) {
+      cursor.next = read->next->value;
+    } else {
+      cursor.finished = true;
+      checkpoint_dirty_ = true;
+      read_any = true;  // children may be readable now
+    }
   }
   return read_any;
 }
@@ -250,7 +250,7 @@ void StreamWorker::AddError(const SourceRecord& source, const FailedRecord& fail
                                def_.destination.lambda ? def_.destination.lambda->function_arn : "");
 }
 
-void StreamWorker::Accept(const SourceRecord& source, std::string data,
+void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
                           const std::map<std::string, std::string>& lambda_keys) {
   const Destination& d = def_.destination;
   const int64_t now = deps_.clock.NowMillis();
@@ -318,10 +318,7 @@ void StreamWorker::TransformDue(bool force) {
   if (input_.empty()) return;
   const Destination& d = def_.destination;
   if (!d.lambda) {
-    for (SourceRecord& record : input_) {
-      std::string data = record.data;
-      Accept(record, std::move(data), {});
-    }
+    for (const SourceRecord& record : input_) Accept(record, record.data, {});
     input_.clear();
     input_bytes_ = 0;
     return;
@@ -353,7 +350,7 @@ void StreamWorker::TransformDue(bool force) {
     }
     TransformResult result = Transform(deps_.invoker.load(), processor, context, batch, deps_.clock);
     for (TransformedRecord& ok : result.ok) {
-      Accept(*batch[ok.index], std::move(ok.data), ok.partition_keys);
+      Accept(*batch[ok.index], ok.data, ok.partition_keys);
     }
     for (const FailedRecord& failed : result.failed) {
       AddError(*batch[failed.index], failed, std::string(kProcessingFailed));

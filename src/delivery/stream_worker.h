@@ -109,8 +109,10 @@ class StreamWorker {
   // Moves input records through the processor (when due, or all with `force`).
   void TransformDue(bool force);
   // Puts one output record into its destination buffer (partition keys, delimiter).
-  void Accept(const SourceRecord& source, std::string data,
+  void Accept(const SourceRecord& source, std::string_view data,
               const std::map<std::string, std::string>& lambda_keys);
+  // Whether every parent of `shard` has been read to its end (children come after parents).
+  bool ParentsFinished(const log::ShardInfo& shard) const;
   void AddError(const SourceRecord& source, const FailedRecord& failure,
                 const std::string& output_type);
   bool FlushDue(bool force) const;
