@@ -121,7 +121,13 @@ void StreamWorker::Loop() {
     }
     std::unique_lock lock(mu_);
     if (stopping_) return;
-    if (step.ok() && step->more) continue;
+    if (!step.ok()) {
+      // A storage failure: everything stays in the source log; try again in a second rather
+      // than spin.
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      continue;
+    }
+    if (step->more) continue;
     if (woken_) continue;
     // Sleep until a buffer is due (real time: buffer intervals are wall-clock intervals) or a
     // wake-up (records, updates, stop). No polling: with nothing buffered we wait for a wake.
