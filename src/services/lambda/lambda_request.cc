@@ -333,8 +333,13 @@ Result<Paging> ReadPaging(const LambdaCall& call, int default_max_items) {
     if (digits) value = std::stoi(*max);
     if (!digits || value < 1 || value > 10000) {
       ValidationErrors errors;
+      bool too_small = !digits || value < 1;
+      if (!digits && !max->empty() &&
+          std::all_of(max->begin(), max->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        too_small = false;  // all digits, just too many of them
+      }
       errors.AddConstraint("'" + *max + "'", "maxItems",
-                           value < 1 ? "Member must have value greater than or equal to 1"
+                           too_small ? "Member must have value greater than or equal to 1"
                                      : "Member must have value less than or equal to 10000");
       return ValidationError(errors);
     }

@@ -179,6 +179,14 @@ Result<salespipe::lambda::FunctionRef> LambdaService::FunctionLabel(const Lambda
     return ValidationError(errors);
   }
   if (std::optional<std::string> qualifier = call.Query("Qualifier")) {
+    if (qualifier->empty() || qualifier->size() > 128) {
+      ValidationErrors errors;
+      errors.AddConstraint(Quote(*qualifier), "qualifier",
+                           qualifier->empty()
+                               ? "Member must have length greater than or equal to 1"
+                               : "Member must have length less than or equal to 128");
+      return ValidationError(errors);
+    }
     if (!ref->qualifier.empty() && ref->qualifier != *qualifier) {
       return InvalidParameter(
           "The derived qualifier from the function name does not match the specified "
