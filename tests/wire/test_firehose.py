@@ -446,40 +446,31 @@ class FirehoseDeliveryTest(FirehoseCase):
 
 
 class FirehoseExactlyOnceTest(FirehoseCase):
-    """kill -9 during sustained PutRecordBatch: every acknowledged record is in the lake exactly
-    once, in order within each object (one source shard)."""
+    """kill -9 during sustained ingestion: every acknowledged record is in the lake exactly
+    once, in order within each object per source shard."""
 
-    def test_kill9_loop(self):
-        self.s3.create_bucket(Bucket="eo-lake")
-        self.create("eo-one", "eo-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
-                    ProcessingConfiguration={"Enabled": True, "Processors": [
-                        {"Type": "AppendDelimiterToRecord"}]})
-        rng = random.Random(5)
-        acknowledged: list[int] = []
-        attempted = 0
-        for round_ in range(4):
+    def crash_rounds(self, rounds, service, send, seed, low, high):
+        """`rounds` times: a producer thread calls send(client) (returns the acknowledged
+        records of one request, raises when the server is gone) until the server is killed
+        with SIGKILL at a random moment, then the server restarts. Returns the acknowledged
+        records."""
+        rng = random.Random(seed)
+        acknowledged: list = []
+        for _ in range(rounds):
             stop = threading.Event()
-            client = self.client("firehose", config=botocore.config.Config(
+            client = self.client(service, config=botocore.config.Config(
                 retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
 
             def produce():
-                nonlocal attempted
                 while not stop.is_set():
-                    batch = list(range(attempted, attempted + 50))
-                    attempted += 50
                     try:
-                        out = client.put_record_batch(
-                            DeliveryStreamName="eo-one",
-                            Records=[{"Data": str(n).encode()} for n in batch])
+                        acknowledged.extend(send(client))
                     except Exception:  # the server died mid-request: not acknowledged
                         return
-                    acknowledged.extend(n for n, r in zip(batch, out["RequestResponses"])
-                                        if "RecordId" in r)
 
             producer = threading.Thread(target=produce)
             producer.start()
-            # Let some batches through, then crash at a random moment.
-            target = len(acknowledged) + rng.randint(100, 600)
+            target = len(acknowledged) + rng.randint(low, high)
             deadline = time.monotonic() + DELIVERY_WAIT_S
             while len(acknowledged) < target and time.monotonic() < deadline and producer.is_alive():
                 time.sleep(0.005)
@@ -487,30 +478,45 @@ class FirehoseExactlyOnceTest(FirehoseCase):
             stop.set()
             producer.join()
             self.restart()
-        self.assertGreater(len(acknowledged), 400)
+        return acknowledged
+
+    def delivered(self, bucket, acknowledged):
+        """The lake's objects (key -> lines) once every acknowledged record is in them."""
         deadline = time.monotonic() + DELIVERY_WAIT_S
         while True:
-            objects = self.objects("eo-lake")
-            seen = [int(line) for body in objects.values() for line in body.decode().split()]
+            objects = {k: v.decode().split() for k, v in self.objects(bucket).items()}
+            seen = [line for lines in objects.values() for line in lines]
             if set(acknowledged) <= set(seen) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        counts: dict[int, int] = {}
-        for n in seen:
-            counts[n] = counts.get(n, 0) + 1
-        duplicates = {n: c for n, c in counts.items() if c > 1}
-        self.assertEqual(duplicates, {}, "records delivered twice")
-        missing = sorted(set(acknowledged) - set(seen))
-        self.assertEqual(missing, [], "acknowledged records lost")
-        for key, body in objects.items():
-            numbers = [int(line) for line in body.decode().split()]
+        counts: dict[str, int] = {}
+        for line in seen:
+            counts[line] = counts.get(line, 0) + 1
+        self.assertEqual({k: c for k, c in counts.items() if c > 1}, {}, "records delivered twice")
+        self.assertEqual(sorted(set(acknowledged) - set(seen)), [], "acknowledged records lost")
+        return objects
+
+    def test_kill9_loop(self):
+        self.s3.create_bucket(Bucket="eo-lake")
+        self.create("eo-one", "eo-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "AppendDelimiterToRecord"}]})
+        counter = iter(range(10**9))
+
+        def send(client):
+            batch = [str(next(counter)) for _ in range(50)]
+            out = client.put_record_batch(DeliveryStreamName="eo-one",
+                                          Records=[{"Data": n.encode()} for n in batch])
+            return [n for n, r in zip(batch, out["RequestResponses"]) if "RecordId" in r]
+
+        acknowledged = self.crash_rounds(4, "firehose", send, seed=5, low=100, high=600)
+        self.assertGreater(len(acknowledged), 400)
+        for key, lines in self.delivered("eo-lake", acknowledged).items():
+            numbers = [int(line) for line in lines]
             self.assertEqual(numbers, sorted(numbers), f"out of order in {key}")
 
-
-class FirehoseKinesisExactlyOnceTest(FirehoseCase):
-    """The same with a two-shard Kinesis source: per-shard checkpoints survive kill -9."""
-
     def test_kill9_loop_kinesis_source(self):
+        """The same with a two-shard Kinesis source: per-shard checkpoints survive kill -9."""
         k = self.client("kinesis")
         self.s3.create_bucket(Bucket="eok-lake")
         k.create_stream(StreamName="eok-src", ShardCount=2)
@@ -522,50 +528,19 @@ class FirehoseKinesisExactlyOnceTest(FirehoseCase):
                 "eok-lake", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
                 ProcessingConfiguration={"Enabled": True, "Processors": [
                     {"Type": "AppendDelimiterToRecord"}]}))
-        rng = random.Random(9)
-        acknowledged: list[str] = []
-        counter = 0
-        for round_ in range(3):
-            stop = threading.Event()
-            client = self.client("kinesis", config=botocore.config.Config(
-                retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+        counter = iter(range(10**9))
 
-            def produce():
-                nonlocal counter
-                while not stop.is_set():
-                    batch = [f"p{n % 8}:{n}" for n in range(counter, counter + 40)]
-                    counter += 40
-                    try:
-                        out = client.put_records(StreamName="eok-src", Records=[
-                            {"Data": d.encode(), "PartitionKey": d.split(":")[0]} for d in batch])
-                    except Exception:
-                        return
-                    acknowledged.extend(d for d, r in zip(batch, out["Records"]) if "SequenceNumber" in r)
+        def send(client):
+            batch = [f"p{n % 8}:{n}" for n in (next(counter) for _ in range(40))]
+            out = client.put_records(StreamName="eok-src", Records=[
+                {"Data": d.encode(), "PartitionKey": d.split(":")[0]} for d in batch])
+            return [d for d, r in zip(batch, out["Records"]) if "SequenceNumber" in r]
 
-            producer = threading.Thread(target=produce)
-            producer.start()
-            target = len(acknowledged) + rng.randint(100, 400)
-            deadline = time.monotonic() + DELIVERY_WAIT_S
-            while len(acknowledged) < target and time.monotonic() < deadline and producer.is_alive():
-                time.sleep(0.005)
-            self.kill9()
-            stop.set()
-            producer.join()
-            self.restart()
+        acknowledged = self.crash_rounds(3, "kinesis", send, seed=9, low=100, high=400)
         self.assertGreater(len(acknowledged), 200)
-        deadline = time.monotonic() + DELIVERY_WAIT_S
-        while True:
-            objects = self.objects("eok-lake")
-            seen = [line for body in objects.values() for line in body.decode().split()]
-            if set(acknowledged) <= set(seen) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        duplicates = sorted({x for x in seen if seen.count(x) > 1})
-        self.assertEqual(duplicates, [], "records delivered twice")
-        self.assertEqual(sorted(set(acknowledged) - set(seen)), [], "acknowledged records lost")
-        for key, body in objects.items():
+        for key, lines in self.delivered("eok-lake", acknowledged).items():
             per_key: dict[str, list[int]] = {}
-            for line in body.decode().split():
+            for line in lines:
                 p, n = line.split(":")
                 per_key.setdefault(p, []).append(int(n))
             for p, numbers in per_key.items():
