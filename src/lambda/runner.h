@@ -70,8 +70,10 @@ class Runner {
   // and the function is under its concurrency; otherwise waits in the function's queue.
   // A handler error, a timeout (the environment is killed), a crash or an init failure is a
   // successful Run whose result has function_error "Unhandled" and AWS's error document as
-  // payload. Errors: kResourceExhausted when the queue is full; kInternal if no environment
-  // can be started (e.g. the runtime's interpreter is missing).
+  // payload (a provided.* function without an executable bootstrap is Runtime.InvalidEntrypoint
+  // the same way). Errors: kResourceExhausted when the queue is full; kInvalidArgument for a
+  // runtime that is not python3.*, nodejs*.x or provided*; kUnavailable once Shutdown began;
+  // kInternal if no environment can be started (e.g. the runtime's interpreter is missing).
   virtual Result<InvokeResult> Run(const FunctionSpec& spec, std::string_view payload,
                                    const RunOptions& options) = 0;
 
