@@ -1,7 +1,8 @@
 #include "lambda/engine.h"
 
-#include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include "common/crypto.h"
 #include "common/logging.h"
@@ -175,13 +176,16 @@ Result<InvokeResult> LambdaEngine::Invoke(const InvokeRequest& request) {
     return Status::ResourceExhausted("Rate Exceeded.");
   }
   {
-    rapidjson::Document doc;
-    doc.Parse(payload.data(), payload.size());
-    if (doc.HasParseError()) {
+    // Validate only (SAX, no document built): the payload goes to the function as sent.
+    rapidjson::Reader reader;
+    rapidjson::BaseReaderHandler<> ignore;
+    rapidjson::MemoryStream stream(payload.data(), payload.size());
+    rapidjson::ParseResult parsed = reader.Parse(stream, ignore);
+    if (parsed.IsError()) {
       return Status::InvalidArgument(
           std::string("Could not parse request body into json: Could not parse payload into "
                       "json: ") +
-          rapidjson::GetParseError_En(doc.GetParseError()));
+          rapidjson::GetParseError_En(parsed.Code()));
     }
   }
   switch (request.type) {
