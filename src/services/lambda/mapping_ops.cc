@@ -217,12 +217,9 @@ Result<http::RestResponse> LambdaService::CreateEventSourceMapping(const LambdaC
 
 Result<http::RestResponse> LambdaService::GetEventSourceMapping(const LambdaCall& call) {
   if (mappings_ == nullptr) return Status::Internal("event source mappings are not wired");
-  Result<MappingConfig> mapping = mappings_->Get(call.labels[0]);
-  if (!mapping.ok() && mapping.status().code() == ErrorCode::kNotFound) {
-    return NotFound(mapping.status().message());
-  }
-  RETURN_IF_ERROR(mapping.status());
-  return JsonResponse(200, MappingJson(*mapping));
+  // kNotFound renders as ResourceNotFoundException.
+  ASSIGN_OR_RETURN(MappingConfig mapping, mappings_->Get(call.labels[0]));
+  return JsonResponse(200, MappingJson(mapping));
 }
 
 Result<http::RestResponse> LambdaService::UpdateEventSourceMapping(const LambdaCall& call) {
@@ -236,29 +233,21 @@ Result<http::RestResponse> LambdaService::UpdateEventSourceMapping(const LambdaC
     if (!resolved.ok()) return NotFound("Function does not exist");
     function_arn = resolved->spec.invoked_arn;
   }
-  Result<MappingConfig> updated = mappings_->Update(call.labels[0], [&](MappingConfig& m) {
-    ValidationErrors errors;
-    RETURN_IF_ERROR(ApplyMappingMembers(body, m, errors));
-    RETURN_IF_ERROR(ValidationError(errors));
-    if (!function_arn.empty()) m.function_arn = function_arn;
-    return Status::Ok();
-  });
-  if (!updated.ok() && updated.status().code() == ErrorCode::kNotFound &&
-      updated.status().aws_code().empty()) {
-    return NotFound(updated.status().message());
-  }
-  RETURN_IF_ERROR(updated.status());
-  return JsonResponse(202, MappingJson(*updated));
+  ASSIGN_OR_RETURN(MappingConfig updated,
+                   mappings_->Update(call.labels[0], [&](MappingConfig& m) {
+                     ValidationErrors errors;
+                     RETURN_IF_ERROR(ApplyMappingMembers(body, m, errors));
+                     RETURN_IF_ERROR(ValidationError(errors));
+                     if (!function_arn.empty()) m.function_arn = function_arn;
+                     return Status::Ok();
+                   }));
+  return JsonResponse(202, MappingJson(updated));
 }
 
 Result<http::RestResponse> LambdaService::DeleteEventSourceMapping(const LambdaCall& call) {
   if (mappings_ == nullptr) return Status::Internal("event source mappings are not wired");
-  Result<MappingConfig> deleted = mappings_->Delete(call.labels[0]);
-  if (!deleted.ok() && deleted.status().code() == ErrorCode::kNotFound) {
-    return NotFound(deleted.status().message());
-  }
-  RETURN_IF_ERROR(deleted.status());
-  return JsonResponse(202, MappingJson(*deleted));
+  ASSIGN_OR_RETURN(MappingConfig deleted, mappings_->Delete(call.labels[0]));
+  return JsonResponse(202, MappingJson(deleted));
 }
 
 Result<http::RestResponse> LambdaService::ListEventSourceMappings(const LambdaCall& call) {
