@@ -50,8 +50,8 @@ class S3Service final : public http::RestHandler {
   const Clock& clock_;
   const S3Options options_;
 
-  // How many more large uploads may be hashed on threads of their own (SpoolHashes): one per
-  // core; beyond that bodies are hashed on the io thread as they arrive.
+  // How many more large uploads may be hashed on threads of their own (SpoolHashes): the cores
+  // beyond two; beyond that bodies are hashed on the io thread as they arrive.
   mutable std::atomic<int> hash_slots_;
 };
 
