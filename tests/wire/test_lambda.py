@@ -311,6 +311,13 @@ class CreateErrorsTest(LambdaTestCase):
 
 
 class VersionsAndAliasesTest(LambdaTestCase):
+    def test_create_with_publish(self):
+        created = self.create("published-at-once", Publish=True)
+        self.assertEqual(created["Version"], "1")
+        self.assertTrue(created["FunctionArn"].endswith(":published-at-once:1"))
+        response, _ = self.invoke_json("published-at-once", Qualifier="1")
+        self.assertEqual(response["ExecutedVersion"], "1")
+
     def test_versions_and_aliases(self):
         self.create("versioned", "def lambda_handler(e, c):\n    return 'one'\n")
         v1 = self.lam.publish_version(FunctionName="versioned", Description="first")

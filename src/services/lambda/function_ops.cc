@@ -306,8 +306,10 @@ Result<http::RestResponse> LambdaService::CreateFunction(const LambdaCall& call)
     return Conflict(created.status().message());
   }
   RETURN_IF_ERROR(created.status());
-  // The create response shows Pending; every read after it shows Active (spec 7.2).
-  return JsonResponse(201, ConfigurationJson(**created, (*created)->latest, FunctionState::kPending));
+  // The create response shows Pending; every read after it shows Active (spec 7.2). With
+  // Publish it describes the new version 1, as AWS's does.
+  const FunctionConfig* shown = (*created)->Find(publish.value_or(false) ? "1" : "");
+  return JsonResponse(201, ConfigurationJson(**created, *shown, FunctionState::kPending));
 }
 
 Result<http::RestResponse> LambdaService::GetFunction(const LambdaCall& call) {
