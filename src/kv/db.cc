@@ -1,7 +1,6 @@
 #include "kv/db.h"
 
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "common/logging.h"
@@ -11,7 +10,7 @@ namespace {
 
 constexpr const char* kCfNames[kCfCount] = {"default", "items", "index", "log", "objects"};
 
-rocksdb::ColumnFamilyOptions CfOptions(Cf cf_id) {
+rocksdb::ColumnFamilyOptions CfOptions() {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -19,13 +18,6 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf_id) {
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.compression = rocksdb::kLZ4Compression;
   cf.bottommost_compression = rocksdb::kZSTD;
-  if (cf_id == Cf::kLog) {
-    // Log records are appended in key order within a shard (tag, stream, shard index, then
-    // the sequence number): a per-shard insert hint makes each memtable insert O(1) instead
-    // of a skip-list search from the top.
-    cf.memtable_insert_with_hint_prefix_extractor.reset(
-        rocksdb::NewFixedPrefixTransform(kLogShardPrefixBytes));
-  }
   return cf;
 }
 
@@ -85,9 +77,7 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options) {
   db_options.max_open_files = 1024;
   db_options.keep_log_file_num = 4;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < kCfCount; ++i) {
-    descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i)));
-  }
+  for (const char* name : kCfNames) descriptors.emplace_back(name, CfOptions());
   std::unique_ptr<Db> db(new Db());
   db->durability_ = options.durability;
   rocksdb::DB* raw = nullptr;

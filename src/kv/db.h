@@ -24,10 +24,6 @@ namespace salespipe::kv {
 //   objects: the lake's buckets, object metadata and uploads, see lake/records.h
 enum class Cf { kMeta = 0, kItems, kIndex, kLog, kObjects };
 inline constexpr int kCfCount = 5;
-// Keys of Cf::kLog records start with this many bytes naming their shard (log/shard_log.cc:
-// a tag byte, the u64 stream id, the u32 shard index); records of a shard are appended in key
-// order after it.
-inline constexpr size_t kLogShardPrefixBytes = 13;
 
 enum class Durability {
   kOs,    // WAL written to the OS before acknowledging: survives kill -9
