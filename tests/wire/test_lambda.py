@@ -432,6 +432,30 @@ class PolicyTagsConcurrencyTest(LambdaTestCase):
         self.assertEqual(self.lam.invoke(FunctionName="bounded")["StatusCode"], 200)
 
 
+class CliTest(LambdaTestCase):
+    def test_aws_cli(self):
+        zip_path = os.path.join(self.tmp_dir, "cli.zip")
+        with open(zip_path, "wb") as f:
+            f.write(python_function(ECHO))
+        created = self.cli_json(["lambda", "create-function", "--function-name", "cli-fn",
+                                 "--runtime", "python3.12", "--role", ROLE,
+                                 "--handler", "lambda_function.lambda_handler",
+                                 "--zip-file", f"fileb://{zip_path}"])
+        self.assertEqual(created["FunctionName"], "cli-fn")
+        self.run_cli(["lambda", "wait", "function-active-v2", "--function-name", "cli-fn"])
+        out_path = os.path.join(self.tmp_dir, "out.json")
+        result = self.cli_json(["lambda", "invoke", "--function-name", "cli-fn",
+                                "--payload", '{"from": "cli"}', out_path])
+        self.assertEqual(result["StatusCode"], 200)
+        with open(out_path) as f:
+            self.assertEqual(json.load(f)["event"], {"from": "cli"})
+        listed = self.cli_json(["lambda", "list-functions"])
+        self.assertIn("cli-fn", [fn["FunctionName"] for fn in listed["Functions"]])
+        failed = self.run_cli(["lambda", "get-function", "--function-name", "nope"], check=False)
+        self.assertNotEqual(failed.returncode, 0)
+        self.assertIn("ResourceNotFoundException", failed.stderr)
+
+
 class ProvidedRuntimeTest(LambdaTestCase):
     def test_provided_bootstrap_keeps_its_x_bit(self):
         bootstrap = """#!/usr/bin/env python3
