@@ -56,8 +56,9 @@ int64_t Micros(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
-// Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void ExecChild(pid_t parent, int stdin_fd, int stdout_fd, int stderr_fd,
+// Runs in the forked child: only async-signal-safe calls until execve. `keep_fd` (if >= 0)
+// becomes fd 3.
+[[noreturn]] void ExecChild(pid_t parent, int stdin_fd, int stdout_fd, int stderr_fd, int keep_fd,
                             const char* cwd, char* const* argv, char* const* envp) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -65,8 +66,13 @@ int64_t Micros(Clock::duration d) {
   ::dup2(stdin_fd, 0);
   ::dup2(stdout_fd, 1);
   ::dup2(stderr_fd, 2);
+  unsigned first_closed = 3;
+  if (keep_fd >= 0) {
+    ::dup2(keep_fd, 3);
+    first_closed = 4;
+  }
   // Nothing of the server's leaks into the function (sockets, RocksDB files).
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);
+  ::syscall(SYS_close_range, first_closed, ~0U, 0U);
   // Ignored signals survive execve (the server ignores SIGPIPE); the mask does too.
   for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
     ::signal(signal_number, SIG_DFL);
@@ -79,9 +85,34 @@ int64_t Micros(Clock::duration d) {
   ::_exit(127);
 }
 
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::Start(const LaunchPlan& plan) {
+Result<pid_t> ForkExec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                       const std::string& cwd, int stdin_fd, int stdout_fd, int stderr_fd,
+                       int keep_fd) {
+  if (argv.empty()) return Status::Internal("empty command line");
+  // Everything the child needs is built before fork: it must not allocate.
+  std::vector<char*> c_argv = CStrings(argv);
+  std::vector<char*> c_env = CStrings(env);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return Errno("fork");
+  if (pid == 0) {
+    ExecChild(parent, stdin_fd, stdout_fd, stderr_fd, keep_fd, cwd.c_str(), c_argv.data(),
+              c_env.data());
+  }
+  return pid;
+}
+
+Result<std::unique_ptr<Environment>> Environment::Start(const LaunchPlan& plan,
+                                                        ProcessZygote* zygote) {
   std::unique_ptr<Environment> env(new Environment());
   ASSIGN_OR_RETURN(auto listener, Listen());
   env->listener_ = std::move(listener.first);
@@ -95,24 +126,16 @@ Result<std::unique_ptr<Environment>> Environment::Start(const LaunchPlan& plan) 
   UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!dev_null.valid()) return Errno("open /dev/null");
 
-  // Everything the child needs is built before fork: it must not allocate.
   std::vector<std::string> env_strings = plan.env;
   env_strings.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", listener.second));
-  std::vector<char*> argv;
-  for (const std::string& arg : plan.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& var : env_strings) envp.push_back(const_cast<char*>(var.c_str()));
-  envp.push_back(nullptr);
-  if (argv.size() < 2) return Status::Internal("empty command line");
-
-  const pid_t parent = ::getpid();
   env->started_at_ = Clock::now();
-  pid_t pid = ::fork();
-  if (pid < 0) return Errno("fork");
-  if (pid == 0) {
-    ExecChild(parent, dev_null.get(), out_write.get(), err_write.get(), plan.cwd.c_str(),
-              argv.data(), envp.data());
+  pid_t pid = -1;
+  if (zygote != nullptr) {
+    ASSIGN_OR_RETURN(pid, zygote->Spawn(env_strings, plan.cwd, dev_null.get(), out_write.get(),
+                                        err_write.get()));
+  } else {
+    ASSIGN_OR_RETURN(pid, ForkExec(plan.argv, env_strings, plan.cwd, dev_null.get(),
+                                   out_write.get(), err_write.get(), /*keep_fd=*/-1));
   }
   env->pid_ = pid;
   env->pidfd_.Reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

@@ -18,7 +18,24 @@
 // loopback Runtime API listener, and the pipes that carry its stdout/stderr (the logs).
 namespace salespipe::lambda {
 
-// What to execute. Built by the runner from a FunctionSpec (launch_plan.h).
+// Forks environment processes from a pre-started interpreter (environment_zygote.h).
+class ProcessZygote {
+ public:
+  virtual ~ProcessZygote() = default;
+  // Starts a process that runs with `env` in `cwd` on the given stdio, as a child of this
+  // server. Errors: kUnavailable if the zygote is gone (the caller falls back to ForkExec).
+  virtual Result<pid_t> Spawn(const std::vector<std::string>& env, const std::string& cwd,
+                              int stdin_fd, int stdout_fd, int stderr_fd) = 0;
+};
+
+// fork + execve of `argv` with exactly `env`, in `cwd`, on the given stdio, in a new process
+// group, with PR_SET_PDEATHSIG(SIGKILL) and every other fd closed (but `keep_fd`, if >= 0,
+// which becomes fd 3). Errors: kInternal if fork fails.
+Result<pid_t> ForkExec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                       const std::string& cwd, int stdin_fd, int stdout_fd, int stderr_fd,
+                       int keep_fd);
+
+// What to execute. Built by the runner from a FunctionSpec (runner_launch.h).
 struct LaunchPlan {
   std::vector<std::string> argv;  // argv[0] is an absolute path
   std::vector<std::string> env;   // "NAME=value"; AWS_LAMBDA_RUNTIME_API is added at start
@@ -55,9 +72,12 @@ class Environment {
   // Opens a loopback listener and starts `plan` with AWS_LAMBDA_RUNTIME_API pointing at it,
   // in a new process group, with PR_SET_PDEATHSIG(SIGKILL) so that it dies with the server.
   // REQUIRES: the calling thread outlives the process (PDEATHSIG fires when the thread that
-  // forked exits): the runner calls this on its long-lived spawner thread.
-  // Errors: kInternal if the listener, the pipes or the process cannot be created.
-  static Result<std::unique_ptr<Environment>> Start(const LaunchPlan& plan);
+  // forked exits): the runner calls this on its long-lived spawner thread. With `zygote`, the
+  // process is forked from it instead (plan.argv unused).
+  // Errors: kInternal if the listener, the pipes or the process cannot be created;
+  // kUnavailable if `zygote` failed.
+  static Result<std::unique_ptr<Environment>> Start(const LaunchPlan& plan,
+                                                    ProcessZygote* zygote = nullptr);
 
   ~Environment();  // kills the process group (if still running) and reaps it
 

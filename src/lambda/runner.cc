@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <thread>
@@ -22,6 +24,7 @@
 #include "common/unique_fd.h"
 #include "fmt/format.h"
 #include "lambda/environment.h"
+#include "lambda/environment_zygote.h"
 #include "lambda/runner_launch.h"
 #include "lambda/runner_report.h"
 
@@ -96,6 +99,9 @@ class ProcessRunner final : public Runner {
   Result<std::shared_ptr<Environment>> StartEnvironment(const FunctionSpec& spec,
                                                         RuntimeFamily family);
   Result<std::string> Interpreter(RuntimeFamily family);
+  // On the spawner thread: starts `plan`, through the Python zygote when it applies.
+  Result<std::unique_ptr<Environment>> StartOnSpawner(const LaunchPlan& plan, RuntimeFamily family,
+                                                      const std::string& interpreter);
   void Stop(const std::shared_ptr<Environment>& env);
   void Watch(const std::shared_ptr<Environment>& env, const std::string& function_arn);
   void Unwatch(const std::shared_ptr<Environment>& env);
@@ -131,6 +137,11 @@ class ProcessRunner final : public Runner {
   std::unordered_map<const Environment*, uint64_t> watch_ids_ GUARDED_BY(monitor_mu_);
   std::atomic<bool> stop_threads_{false};
 
+  // Used on the spawner thread only (then destroyed by Shutdown after it joined).
+  std::unique_ptr<PythonZygote> zygote_;
+  bool zygote_restarted_ = false;
+  bool zygote_failed_ = false;
+
   Mutex spawner_mu_;
   std::condition_variable spawner_cv_;
   std::deque<std::function<void()>> spawner_jobs_ GUARDED_BY(spawner_mu_);
@@ -162,11 +173,54 @@ Result<std::shared_ptr<Environment>> ProcessRunner::StartEnvironment(const Funct
   // Forked on the spawner thread: PR_SET_PDEATHSIG follows the thread that forked, and a
   // caller's thread (a worker of some pool) may exit long before the environment does.
   std::optional<Result<std::unique_ptr<Environment>>> started;
-  OnSpawner([&] { started.emplace(Environment::Start(plan)); });
+  OnSpawner([&] { started.emplace(StartOnSpawner(plan, family, interpreter)); });
   if (!started->ok()) return std::move(*started).TakeStatus();
   std::shared_ptr<Environment> env = std::move(**started);
   Watch(env, spec.function_arn);
   return env;
+}
+
+Result<std::unique_ptr<Environment>> ProcessRunner::StartOnSpawner(const LaunchPlan& plan,
+                                                                   RuntimeFamily family,
+                                                                   const std::string& interpreter) {
+  const bool sets_python_variables =
+      std::any_of(plan.env.begin(), plan.env.end(),
+                  [](const std::string& var) { return var.starts_with("PYTHON"); });
+  // The dynamic loader reads LD_LIBRARY_PATH ($LAMBDA_TASK_ROOT/lib) only when a process
+  // starts: code that ships native libraries there is started with exec.
+  std::error_code ec;
+  const bool ships_libraries = std::filesystem::is_directory(plan.cwd + "/lib", ec);
+  if (family != RuntimeFamily::kPython || !options_.python_zygote || zygote_failed_ ||
+      sets_python_variables || ships_libraries) {
+    return Environment::Start(plan);
+  }
+  // The zygote starts with the first Python environment, which does not wait for it (exec);
+  // later ones fork from it once it is ready. If it dies it is restarted once; after that,
+  // exec for the runner's lifetime.
+  if (zygote_ && zygote_->failed()) {
+    SPDLOG_WARN("lambda: the Python zygote failed; {}",
+                zygote_restarted_ ? "Python environments start with exec" : "restarting it");
+    zygote_.reset();
+    if (zygote_restarted_) zygote_failed_ = true;
+    zygote_restarted_ = true;
+    if (zygote_failed_) return Environment::Start(plan);
+  }
+  if (!zygote_) {
+    Result<std::unique_ptr<PythonZygote>> zygote = PythonZygote::Start(
+        interpreter, plan.argv.back(),
+        {"PATH=" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"),
+         "LANG=en_US.UTF-8", "TZ=:UTC"});
+    if (!zygote.ok()) {
+      SPDLOG_WARN("lambda: Python environments start with exec: {}", zygote.status().ToString());
+      zygote_failed_ = true;
+      return Environment::Start(plan);
+    }
+    zygote_ = std::move(*zygote);
+  }
+  if (!zygote_->WaitReady(0).ok()) return Environment::Start(plan);
+  Result<std::unique_ptr<Environment>> env = Environment::Start(plan, zygote_.get());
+  if (env.ok() || env.status().code() != ErrorCode::kUnavailable) return env;
+  return Environment::Start(plan);  // zygote_->failed(): dealt with on the next start
 }
 
 Result<std::shared_ptr<Slot>> ProcessRunner::Acquire(const FunctionSpec& spec, bool& fresh) {
@@ -398,6 +452,7 @@ void ProcessRunner::Shutdown() {
   }
   if (monitor_.joinable()) monitor_.join();
   if (spawner_.joinable()) spawner_.join();
+  zygote_.reset();  // after the spawner thread: nothing else touches it
   MutexLock lock(monitor_mu_);
   watched_.clear();
   watch_ids_.clear();

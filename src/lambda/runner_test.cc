@@ -682,6 +682,29 @@ TEST_F(RunnerTest, ConcurrentCallersRetireAndShutdown) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+TEST_F(RunnerTest, PythonWithoutTheZygote) {
+  RunnerOptions options = Options();
+  options.python_zygote = false;
+  ASSERT_OK_AND_ASSIGN(auto runner, NewProcessRunner(options));
+  FunctionSpec spec = Python("exec-only", R"(
+count = 0
+def lambda_handler(event, context):
+    global count
+    count += 1
+    if event.get("fail"):
+        raise KeyError("missing")
+    return count
+)");
+  for (int i = 1; i <= 3; ++i) {
+    Result<InvokeResult> result = runner->Run(spec, "{}", {});
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->payload, std::to_string(i));
+  }
+  Result<InvokeResult> failed = runner->Run(spec, R"({"fail": true})", {});
+  ASSERT_TRUE(failed.ok());
+  EXPECT_THAT(failed->payload, HasSubstr(R"("errorType": "KeyError")"));
+}
+
 TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {
   FunctionSpec spec = Function("cobol", "cobol85", "x.y", {{"x", ""}});
   EXPECT_THAT(runner_->Run(spec, "{}", {}), StatusIs(ErrorCode::kInvalidArgument));
