@@ -96,7 +96,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
   // Lambda's rest-json API: signed for lambda, or a Lambda date path (spec 1.1 steps 3-4).
   app->lambda_service_ = std::make_unique<services::lambda::LambdaService>(
-      *app->lambda_engine_, *app->lake_, app->clock_, app->event_source_mappings_.get());
+      *app->lambda_engine_, *app->lake_, app->clock_, app->event_source_mappings_.get(),
+      (std::filesystem::path(app->lambda_dir_) / ".spool").string());
 
   // Everything without X-Amz-Target goes to S3 (spec 1.1 rule 6).
   app->s3_ = std::make_unique<services::s3::S3Service>(

@@ -140,6 +140,16 @@ class FunctionLifecycleTest(LambdaTestCase):
             self.lam.get_function(FunctionName="lifecycle")
         self.assertFalse(os.path.exists(code_dir))
 
+    def test_large_zip_and_payload(self):
+        # 20 MB of incompressible data: over the edge's in-memory limit, so the body is spooled.
+        code = make_zip({"lambda_function.py": "def lambda_handler(e, c):\n    return len(e['s'])\n",
+                         "blob.bin": os.urandom(20 * 1024 * 1024)})
+        created = self.create("big", Code={"ZipFile": code})
+        self.assertEqual(created["CodeSize"], len(code))
+        response = self.lam.invoke(FunctionName="big",
+                                   Payload=json.dumps({"s": "x" * (5 * 1024 * 1024)}))
+        self.assertEqual(json.loads(response["Payload"].read()), 5 * 1024 * 1024)
+
     def test_list_functions_paginates(self):
         names = [f"page-{i}" for i in range(5)]
         for name in names:

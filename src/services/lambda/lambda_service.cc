@@ -1,6 +1,8 @@
 #include "services/lambda/lambda_service.h"
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 
 #include "common/logging.h"
 
@@ -23,8 +25,21 @@ http::RestResponse JsonResponse(int status, std::string body) {
 
 LambdaService::LambdaService(salespipe::lambda::LambdaEngine& engine, lake::Lake& lake,
                              const Clock& clock,
-                             salespipe::lambda::EventSourceMappings* mappings)
-    : engine_(engine), store_(engine.store()), lake_(lake), clock_(clock), mappings_(mappings) {}
+                             salespipe::lambda::EventSourceMappings* mappings,
+                             std::string spool_dir)
+    : engine_(engine),
+      store_(engine.store()),
+      lake_(lake),
+      clock_(clock),
+      mappings_(mappings),
+      spool_dir_(std::move(spool_dir)) {
+  if (spool_dir_.empty()) return;
+  // Bodies left behind by a crash; no request is in flight yet.
+  std::error_code ec;
+  std::filesystem::remove_all(spool_dir_, ec);
+  std::filesystem::create_directories(spool_dir_, ec);
+  if (ec) SPDLOG_WARN("lambda: cannot create {}: {}", spool_dir_, ec.message());
+}
 
 bool LambdaService::Claims(const http::RestRouteInput& input) const {
   if (input.signing_service == "lambda") return true;
@@ -81,11 +96,22 @@ Result<http::RestResponse> LambdaService::Handle(const http::RestRequest& reques
     if (!decoded) return InvalidParameter("Malformed request path");
     segments.push_back(std::move(*decoded));
   }
-  if (request.spooled_body != nullptr) {
-    return Status::InvalidArgument("Request must be smaller than 6291456 bytes")
-        .WithAwsCode("RequestTooLargeException");
+  if (request.spooled_body == nullptr) return Dispatch(call, request.method, segments);
+  // A large body (a zip, or an Invoke payload over 64 KB): the operations want it in memory.
+  std::string body;
+  std::ifstream in(request.spooled_body->path, std::ios::binary);
+  body.resize(request.spooled_body->size);
+  if (!in.read(body.data(), static_cast<std::streamsize>(body.size()))) {
+    return Status::Internal("cannot read a spooled request body");
   }
-  return Dispatch(call, request.method, segments);
+  http::RestRequest in_memory = request;
+  in_memory.body = body;
+  in_memory.spooled_body = nullptr;
+  LambdaCall spooled_call{.raw = in_memory,
+                          .context = context,
+                          .query = std::move(call.query),
+                          .host = std::move(call.host)};
+  return Dispatch(spooled_call, request.method, segments);
 }
 
 Result<http::RestResponse> LambdaService::Dispatch(LambdaCall& call, std::string_view method,

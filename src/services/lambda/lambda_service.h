@@ -21,12 +21,19 @@ inline constexpr std::string_view kCodePathPrefix = "/_salespipe/lambda-code/";
 
 class LambdaService final : public http::RestHandler {
  public:
+  // Request bodies the edge spools instead of reading into memory: up to a 50 MB zip in
+  // base64 (CreateFunction / UpdateFunctionCode; AWS's direct-upload limit).
+  static constexpr uint64_t kMaxSpooledBodyBytes = 72u << 20;
+
   // All references must outlive the service. `mappings` may be null (no event source mappings:
-  // those operations answer ServiceException).
+  // those operations answer ServiceException). `spool_dir`, when not empty, is a folder the
+  // service owns for large request bodies (emptied at construction).
   LambdaService(salespipe::lambda::LambdaEngine& engine, lake::Lake& lake, const Clock& clock,
-                salespipe::lambda::EventSourceMappings* mappings);
+                salespipe::lambda::EventSourceMappings* mappings, std::string spool_dir = "");
 
   std::string_view service_name() const override { return "lambda"; }
+  std::string spool_directory() const override { return spool_dir_; }
+  uint64_t max_spooled_body_bytes() const override { return kMaxSpooledBodyBytes; }
   bool s3_canonical_path() const override { return false; }
   bool s3_request_ids() const override { return false; }
   // Signing service "lambda", or (unsigned) a path under a Lambda API date segment or
@@ -87,6 +94,7 @@ class LambdaService final : public http::RestHandler {
   lake::Lake& lake_;
   const Clock& clock_;
   salespipe::lambda::EventSourceMappings* mappings_;
+  const std::string spool_dir_;
 };
 
 // A JSON response with `status`.
