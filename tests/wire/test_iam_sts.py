@@ -5,9 +5,13 @@ routing leaves S3 alone."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import urllib.parse
 
 import botocore.config
+import botocore.exceptions
 
 import harness
 
@@ -316,6 +320,45 @@ class StsTest(harness.ServerTestCase):
                              "arn:aws:iam::000000000000:role/cli", "--role-session-name", "cli"])
         self.assertEqual(out["AssumedRoleUser"]["Arn"],
                          "arn:aws:sts::000000000000:assumed-role/cli/cli")
+
+
+class IamVerifyTest(harness.ServerTestCase):
+    """--auth verify: IAM and STS check SigV4 like every service and answer in their own
+    protocol."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.credentials_dir = tempfile.mkdtemp()
+        path = os.path.join(cls.credentials_dir, "credentials")
+        with open(path, "w") as f:
+            f.write(f"[default]\naws_access_key_id = {harness.ACCESS_KEY_ID}\n"
+                    f"aws_secret_access_key = {harness.SECRET_ACCESS_KEY}\n")
+        cls.server_args = ("--auth", "verify", "--credentials-file", path)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.credentials_dir, ignore_errors=True)
+
+    def test_signed_requests_pass_and_bad_ones_are_rejected(self):
+        iam = self.client("iam", region="eu-west-1")
+        iam.create_role(RoleName="verified", AssumeRolePolicyDocument=json.dumps(TRUST))
+        self.assertEqual(self.client("sts").get_caller_identity()["Account"], "000000000000")
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            self.client("iam", secret_key="wrong-secret").get_role(RoleName="verified")
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            self.client("sts", access_key="AKIDUNKNOWN").get_caller_identity()
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "InvalidClientTokenId")
+        # Unsigned form POSTs are IAM's, and rejected in IAM's XML.
+        status, _, body = self.http(
+            "POST", "/", body=b"Action=GetCallerIdentity&Version=2011-06-15",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 403)
+        self.assertIn(b"<ErrorResponse", body)
+        self.assertIn(b"<Code>MissingAuthenticationToken</Code>", body)
 
 
 class RoutingTest(harness.ServerTestCase):
