@@ -336,5 +336,29 @@ TEST_F(DeliveryEngineTest, ProcessingFailedGoesToTheErrorOutputOnce) {
   EXPECT_EQ(Objects("lake").size(), 2u);
 }
 
+TEST_F(DeliveryEngineTest, BackupKeepsEverySourceRecordAsProduced) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  ASSERT_OK(lake_->CreateBucket("raw", kRegion));
+  Destination d{.bucket = "lake",
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "arn:f", .buffer_interval_seconds = 0},
+                .backup = BackupDestination{.bucket = "raw", .has_prefix = true, .prefix = "src/"}};
+  ASSERT_OK(engine_->CreateStream(Def("bk", d)).status());
+  Put("bk", {"good", "fail-me"});
+  EXPECT_EQ(Step("bk"), 3);  // the data, the error output and the backup
+  auto raw = Objects("raw");
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_TRUE(raw.begin()->first.starts_with("src/2024/05/01/12/bk-1-"));
+  EXPECT_EQ(raw.begin()->second, "goodfail-me");
+  // Persisted with the stream.
+  Close();
+  db_.Reopen();
+  Open();
+  ASSERT_OK_AND_ASSIGN(StreamDef def, engine_->GetStream(kAccount, kRegion, "bk"));
+  ASSERT_TRUE(def.destination.backup.has_value());
+  EXPECT_EQ(def.destination.backup->prefix, "src/");
+  EXPECT_EQ(Step("bk"), 0);
+}
+
 }  // namespace
 }  // namespace salespipe::delivery

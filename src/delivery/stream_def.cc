@@ -39,6 +39,7 @@ bool Has(const rapidjson::Value& obj, const char* key) {
 //    source_arn, start, attributes,
 //    destination: {bucket, prefix?, error_prefix?, size_mb, interval, compression,
 //                  extension?, tz, delimiter, query, dynamic,
+//                  backup?: {bucket, prefix?, compression},
 //                  lambda?: {arn, retries, bytes, interval}}}
 std::string EncodeStreamDef(const StreamDef& def) {
   rapidjson::StringBuffer buffer;
@@ -80,6 +81,14 @@ std::string EncodeStreamDef(const StreamDef& def) {
   Str(w, "query", d.metadata_query);
   w.Key("dynamic");
   w.Bool(d.dynamic_partitioning);
+  if (d.backup) {
+    w.Key("backup");
+    w.StartObject();
+    Str(w, "bucket", d.backup->bucket);
+    if (d.backup->has_prefix) Str(w, "prefix", d.backup->prefix);
+    Str(w, "compression", CompressionName(d.backup->compression));
+    w.EndObject();
+  }
   if (d.lambda) {
     w.Key("lambda");
     w.StartObject();
@@ -132,6 +141,15 @@ Result<StreamDef> DecodeStreamDef(std::string_view data) {
   dest.append_delimiter = GetBool(d, "delimiter");
   dest.metadata_query = GetStr(d, "query");
   dest.dynamic_partitioning = GetBool(d, "dynamic");
+  if (Has(d, "backup") && d["backup"].IsObject()) {
+    const rapidjson::Value& b = d["backup"];
+    dest.backup = BackupDestination{
+        .bucket = GetStr(b, "bucket"),
+        .has_prefix = Has(b, "prefix"),
+        .prefix = GetStr(b, "prefix"),
+        .compression =
+            ParseCompression(GetStr(b, "compression")).value_or(Compression::kUncompressed)};
+  }
   if (Has(d, "lambda") && d["lambda"].IsObject()) {
     const rapidjson::Value& l = d["lambda"];
     dest.lambda = LambdaProcessor{.function_arn = GetStr(l, "arn"),

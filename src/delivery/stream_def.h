@@ -21,6 +21,15 @@ struct LambdaProcessor {
   int buffer_interval_seconds = 60;    // BufferIntervalInSeconds
 };
 
+// S3BackupMode Enabled: every source record, before any processing, is also written to this
+// bucket (S3BackupConfiguration). Its objects are written with the destination's.
+struct BackupDestination {
+  std::string bucket;
+  bool has_prefix = false;
+  std::string prefix;
+  Compression compression = Compression::kUncompressed;
+};
+
 struct Destination {
   std::string bucket;  // from BucketARN arn:aws:s3:::<bucket>
   bool has_prefix = false;
@@ -36,6 +45,7 @@ struct Destination {
   bool append_delimiter = false;  // AppendDelimiterToRecord processor
   std::string metadata_query;     // MetadataExtraction (partitionKeyFromQuery), "" = none
   bool dynamic_partitioning = false;
+  std::optional<BackupDestination> backup;
 };
 
 struct StreamDef {

@@ -161,11 +161,16 @@ Status StreamWorker::LoadCheckpoints() {
   return Status::Ok();
 }
 
+bool StreamWorker::HasBuffered() const {
+  return !buffers_.empty() || !error_buffers_.empty() || backup_buffer_.records > 0 ||
+         checkpoint_dirty_;
+}
+
 int64_t StreamWorker::BufferedBytes() const {
   int64_t total = input_bytes_;
   for (const auto& [key, buffer] : buffers_) total += static_cast<int64_t>(buffer.body.size());
   for (const auto& [key, buffer] : error_buffers_) total += static_cast<int64_t>(buffer.body.size());
-  return total;
+  return total + static_cast<int64_t>(backup_buffer_.body.size());
 }
 
 bool StreamWorker::ParentsFinished(const log::ShardInfo& shard) const {
@@ -320,11 +325,25 @@ void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
   if (d.append_delimiter) buffer.body.push_back('\n');
 }
 
+void StreamWorker::BackUp(const SourceRecord& record) {
+  if (!def_.destination.backup) return;
+  if (backup_buffer_.records == 0) {
+    backup_buffer_.oldest_arrival = record.arrival_millis;
+    backup_buffer_.first_entry = deps_.clock.NowMillis();
+  }
+  backup_buffer_.oldest_arrival = std::min(backup_buffer_.oldest_arrival, record.arrival_millis);
+  ++backup_buffer_.records;
+  backup_buffer_.body += record.data;
+}
+
 void StreamWorker::TransformDue(bool force) {
   if (input_.empty()) return;
   const Destination& d = def_.destination;
   if (!d.lambda) {
-    for (const SourceRecord& record : input_) Accept(record, record.data, {});
+    for (const SourceRecord& record : input_) {
+      BackUp(record);
+      Accept(record, record.data, {});
+    }
     input_.clear();
     input_bytes_ = 0;
     return;
@@ -354,6 +373,7 @@ void StreamWorker::TransformDue(bool force) {
         now - input_first_entry_ < processor.buffer_interval_seconds * 1000ll) {
       break;  // the remainder waits for its own buffer
     }
+    for (const SourceRecord* record : batch) BackUp(*record);
     TransformResult result = Transform(deps_.invoker.load(), processor, context, batch, deps_.clock);
     for (TransformedRecord& ok : result.ok) {
       Accept(*batch[ok.index], ok.data, ok.partition_keys);
@@ -383,7 +403,12 @@ bool StreamWorker::FlushDue(bool force) const {
       if (now - buffer.first_entry >= interval) return true;
     }
   }
-  return checkpoint_dirty_ && buffers_.empty() && error_buffers_.empty();
+  if (backup_buffer_.records > 0 && (static_cast<int64_t>(backup_buffer_.body.size()) >= size_limit ||
+                                      now - backup_buffer_.first_entry >= interval)) {
+    return true;
+  }
+  return checkpoint_dirty_ && buffers_.empty() && error_buffers_.empty() &&
+         backup_buffer_.records == 0;
 }
 
 Result<int> StreamWorker::Flush() {
@@ -423,6 +448,23 @@ Result<int> StreamWorker::Flush() {
         prefix + ObjectName(def_.name, def_.version, now, NewUuid(), extension, zone_);
     RETURN_IF_ERROR(stage(key, buffer.body));
   }
+  if (backup_buffer_.records > 0 && d.backup) {
+    const BackupDestination& b = *d.backup;
+    PrefixContext context{.arrival_millis = backup_buffer_.oldest_arrival};
+    ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(b.prefix, b.has_prefix, context, zone_));
+    std::string key = prefix + ObjectName(def_.name, def_.version, now, NewUuid(),
+                                          CompressionExtension(b.compression), zone_);
+    ASSIGN_OR_RETURN(std::string compressed,
+                     Compress(b.compression, backup_buffer_.body, key.substr(key.rfind('/') + 1)));
+    ASSIGN_OR_RETURN(lake::StagedFile file, deps_.lake.NewStagedFile());
+    RETURN_IF_ERROR(file.Append(compressed));
+    objects.push_back(lake::NewObject{
+        .bucket = b.bucket,
+        .key = key,
+        .file = std::move(file),
+        .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
+                                 .content_type = "application/octet-stream"}});
+  }
   // The checkpoints: per shard, the first record still waiting for the processor, else the
   // read position (everything before it is in the objects above or was dropped).
   kv::Batch batch = deps_.db.NewBatch();
@@ -447,6 +489,7 @@ Result<int> StreamWorker::Flush() {
   }
   buffers_.clear();
   error_buffers_.clear();
+  backup_buffer_ = Buffer{};
   checkpoint_dirty_ = false;
   return count;
 }
@@ -485,11 +528,11 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
   const bool backing_off = !force && now < retry_at_;
   if (update && !backing_off) {
     // Deliver what was read under the old configuration first, then switch.
-    if (!input_.empty() || !buffers_.empty() || !error_buffers_.empty() || checkpoint_dirty_) {
+    if (!input_.empty() || HasBuffered()) {
       TransformDue(/*force=*/true);
       RETURN_IF_ERROR(FlushWithBackoff(now, &out));
     }
-    if (input_.empty() && buffers_.empty() && error_buffers_.empty()) {
+    if (input_.empty() && !HasBuffered()) {
       MutexLock lock(mu_);
       if (pending_def_ && pending_def_->version == update->version) pending_def_.reset();
       def_ = std::move(*update);
@@ -500,7 +543,7 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
   if (!backing_off && now >= retry_at_) {
     ASSIGN_OR_RETURN(out.more, ReadSources());
     TransformDue(force);
-    if (FlushDue(force) && (!buffers_.empty() || !error_buffers_.empty() || checkpoint_dirty_)) {
+    if (FlushDue(force) && HasBuffered()) {
       RETURN_IF_ERROR(FlushWithBackoff(now, &out));
     }
   }
@@ -515,6 +558,9 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
     for (const auto& [key, buffer] : *buffers) {
       consider(buffer.first_entry + def_.destination.buffer_interval_seconds * 1000ll);
     }
+  }
+  if (backup_buffer_.records > 0) {
+    consider(backup_buffer_.first_entry + def_.destination.buffer_interval_seconds * 1000ll);
   }
   next_deadline_ms_ = deadline;
   // Memory bound reached without a flush (backing off): do not spin.

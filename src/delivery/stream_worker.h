@@ -116,6 +116,10 @@ class StreamWorker {
   void AddError(const SourceRecord& source, const FailedRecord& failure,
                 const std::string& output_type);
   bool FlushDue(bool force) const;
+  // Whether a flush has anything to write or a checkpoint to advance.
+  bool HasBuffered() const;
+  // Copies a source record into the backup buffer (S3BackupMode Enabled).
+  void BackUp(const SourceRecord& record);
   Result<int> Flush();
   // Flush; a missing bucket schedules a retry with exponential backoff instead of failing.
   Status FlushWithBackoff(int64_t now, StepResult* out);
@@ -142,6 +146,7 @@ class StreamWorker {
   int64_t input_first_entry_ = 0;
   std::map<std::string, Buffer> buffers_;        // by partition (serialized keys)
   std::map<std::string, Buffer> error_buffers_;  // by error-output type
+  Buffer backup_buffer_;  // source records as read (S3BackupMode Enabled)
   bool checkpoint_dirty_ = false;  // records consumed without output (dropped)
   int64_t retry_at_ = 0;          // delivery backoff: no flush before this
   int failures_in_row_ = 0;

@@ -143,7 +143,7 @@ class FirehoseControlPlaneTest(FirehoseCase):
             {"DataFormatConversionConfiguration": {"Enabled": True}},
             {"EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:000000000000:key/k"}}},
             {"CloudWatchLoggingOptions": {"Enabled": True, "LogGroupName": "g", "LogStreamName": "s"}},
-            {"S3BackupMode": "Enabled", "S3BackupConfiguration": s3_dest("b")},
+            {"S3BackupMode": "Enabled"},
             {"ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "RecordDeAggregation"}]}},
             {"CustomTimeZone": "Mars/Olympus"},
             {"DynamicPartitioningConfiguration": {"Enabled": True},
@@ -290,6 +290,46 @@ class FirehoseDeliveryTest(FirehoseCase):
             self.assertRegex(key, r"^raw\d{4}/\d\d/\d\d/\d\d/gz-one" + KEY_NAME + r"\.gz$")
         self.assertEqual(plain, b"a,1\nb,2\n")
         self.f.delete_delivery_stream(DeliveryStreamName="gz-one")
+
+    def test_s3_backup_of_source_records(self):
+        self.s3.create_bucket(Bucket="bk-lake")
+        self.s3.create_bucket(Bucket="bk-raw")
+        self.create("bk-one", "bk-lake", Prefix="main/",
+                    BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "AppendDelimiterToRecord"}]},
+                    S3BackupMode="Enabled",
+                    S3BackupConfiguration=s3_dest("bk-raw", Prefix="source/",
+                                                  CompressionFormat="GZIP"))
+        ext = self.f.describe_delivery_stream(DeliveryStreamName="bk-one")[
+            "DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.assertEqual(ext["S3BackupMode"], "Enabled")
+        self.assertEqual(ext["S3BackupDescription"]["BucketARN"], "arn:aws:s3:::bk-raw")
+        self.assertEqual(ext["S3BackupDescription"]["CompressionFormat"], "GZIP")
+        self.assertEqual(ext["S3BackupDescription"]["BufferingHints"],
+                         {"SizeInMBs": 5, "IntervalInSeconds": 300})
+        self.f.put_record_batch(DeliveryStreamName="bk-one",
+                                Records=[{"Data": b"one"}, {"Data": b"two"}])
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            main = b"".join(sorted(self.objects("bk-lake", "main/").values()))
+            raw = [gzip.decompress(b) for b in self.objects("bk-raw", "source/").values()]
+            if (main.count(b"\n") >= 2 and len(b"".join(raw)) >= 6) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sorted(main.splitlines()), [b"one", b"two"])
+        self.assertEqual(b"".join(sorted(raw)), b"onetwo")  # as produced: no delimiter
+        for key in self.objects("bk-raw", "source/"):
+            self.assertRegex(key, r"^source/\d{4}/\d\d/\d\d/\d\d/bk-one" + KEY_NAME + r"\.gz$")
+        # An update of the backup merges over what is stored.
+        self.f.update_destination(DeliveryStreamName="bk-one", CurrentDeliveryStreamVersionId="1",
+                                  DestinationId="destinationId-000000000001",
+                                  ExtendedS3DestinationUpdate={"S3BackupUpdate": {"Prefix": "src2/"}})
+        ext = self.f.describe_delivery_stream(DeliveryStreamName="bk-one")[
+            "DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.assertEqual(ext["S3BackupDescription"]["Prefix"], "src2/")
+        self.assertEqual(ext["S3BackupDescription"]["CompressionFormat"], "GZIP")
+        self.f.delete_delivery_stream(DeliveryStreamName="bk-one")
 
     def test_zip_and_snappy_formats(self):
         self.s3.create_bucket(Bucket="cz-lake")

@@ -227,9 +227,11 @@ Result<ParsedDestination> ParseDestination(const JsonValue& config, bool extende
     ASSIGN_OR_RETURN(processing, GetObject(config, "ProcessingConfiguration"));
     ASSIGN_OR_RETURN(dynamic, GetObject(config, "DynamicPartitioningConfiguration"));
     ASSIGN_OR_RETURN(conversion, GetObject(config, "DataFormatConversionConfiguration"));
-    ASSIGN_OR_RETURN(backup, GetObject(config, "S3BackupConfiguration"));
-    if (backup == nullptr) {
-      ASSIGN_OR_RETURN(backup, GetObject(config, "S3BackupUpdate"));
+    // The backup destination: as configured, as updated, or as stored (updates merge their
+    // members over the stored S3BackupDescription, see ApplyDestinationUpdate).
+    for (const char* member : {"S3BackupConfiguration", "S3BackupUpdate", "S3BackupDescription"}) {
+      if (backup != nullptr) break;
+      ASSIGN_OR_RETURN(backup, GetObject(config, member));
     }
     if (backup_mode && *backup_mode != "Disabled" && *backup_mode != "Enabled") {
       errors.AddConstraint(*backup_mode, Path(path, "s3BackupMode"),
@@ -264,8 +266,21 @@ Result<ParsedDestination> ParseDestination(const JsonValue& config, bool extende
     ASSIGN_OR_RETURN(auto enabled, GetBool(*logging, "Enabled"));
     if (enabled.value_or(false)) return Unsupported("CloudWatchLoggingOptions with Enabled true");
   }
-  if (backup_mode && *backup_mode == "Enabled") return Unsupported("S3BackupMode Enabled");
-  if (backup != nullptr) return Unsupported("S3BackupConfiguration");
+  std::string backup_description;
+  if (backup != nullptr) {
+    ASSIGN_OR_RETURN(ParsedDestination parsed_backup,
+                     ParseDestination(*backup, false, Path(path, "s3BackupConfiguration")));
+    backup_description = std::move(parsed_backup.description);
+    if (backup_mode && *backup_mode == "Enabled") {
+      const Destination& b = parsed_backup.destination;
+      d.backup = delivery::BackupDestination{.bucket = b.bucket,
+                                             .has_prefix = b.has_prefix,
+                                             .prefix = b.prefix,
+                                             .compression = b.compression};
+    }
+  } else if (backup_mode && *backup_mode == "Enabled") {
+    return Invalid("S3BackupConfiguration is required when S3BackupMode is Enabled.");
+  }
   if (conversion != nullptr) {
     ASSIGN_OR_RETURN(auto enabled, GetBool(*conversion, "Enabled"));
     if (enabled.value_or(true)) {
@@ -343,6 +358,14 @@ Result<ParsedDestination> ParseDestination(const JsonValue& config, bool extende
     SetMember(doc, "CloudWatchLoggingOptions", std::move(off));
   }
   if (extended && !backup_mode) SetMember(doc, "S3BackupMode", JsonValue("Disabled", alloc));
+  // The backup is described as S3BackupDescription (the configuration's defaults filled in).
+  doc.RemoveMember("S3BackupConfiguration");
+  doc.RemoveMember("S3BackupUpdate");
+  if (!backup_description.empty()) {
+    JsonDocument backup_doc(&alloc);
+    backup_doc.Parse(backup_description.data(), backup_description.size());
+    SetMember(doc, "S3BackupDescription", JsonValue(backup_doc, alloc));
+  }
   if (dynamic != nullptr && !dynamic->HasMember("RetryOptions")) {
     JsonValue retry(rapidjson::kObjectType);
     retry.AddMember("DurationInSeconds", 300, alloc);
@@ -366,6 +389,22 @@ Result<ParsedDestination> ApplyDestinationUpdate(std::string_view description,
                            merged["DynamicPartitioningConfiguration"]["Enabled"].GetBool();
   for (const auto& member : update.GetObject()) {
     if (member.value.IsNull()) continue;
+    std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (name == "S3BackupUpdate" && member.value.IsObject() &&
+        merged.HasMember("S3BackupDescription") && merged["S3BackupDescription"].IsObject()) {
+      JsonValue& stored = merged["S3BackupDescription"];
+      for (const auto& field : member.value.GetObject()) {
+        JsonValue key(field.name, merged.GetAllocator());
+        JsonValue value(field.value, merged.GetAllocator());
+        auto it = stored.FindMember(field.name);
+        if (it != stored.MemberEnd()) {
+          it->value = std::move(value);
+        } else {
+          stored.AddMember(std::move(key), std::move(value), merged.GetAllocator());
+        }
+      }
+      continue;
+    }
     JsonValue value;
     value.CopyFrom(member.value, merged.GetAllocator());
     SetMember(merged, std::string_view(member.name.GetString(), member.name.GetStringLength()),
