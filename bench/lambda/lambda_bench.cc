@@ -1,6 +1,10 @@
 // Warm-invoke overhead and cold start of the Lambda runner (bench/lambda/README.md).
 //
 //   lambda_bench [--invocations N] [--cold N] [--runtime python3.12|nodejs20.x]
+//                [--import MODULE] [--no-zygote]
+//
+// --import adds "import MODULE" to the Python handler's module (cold start of a function that
+// imports boto3, say); --no-zygote starts every Python environment with exec.
 //
 // Overhead = Runner::Run latency minus the time the handler measured itself, for a no-op
 // handler, so it is everything the platform adds: the Runtime API round trip, the bootstrap's
@@ -60,14 +64,21 @@ int main(int argc, char** argv) {
   int invocations = 5000;
   int cold = 10;
   std::string runtime = "python3.12";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::string import;
+  bool zygote = true;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--invocations")
-      invocations = std::atoi(argv[i + 1]);
-    else if (flag == "--cold")
-      cold = std::atoi(argv[i + 1]);
-    else if (flag == "--runtime")
-      runtime = argv[i + 1];
+    if (flag == "--no-zygote") {
+      zygote = false;
+    } else if (i + 1 < argc && flag == "--invocations") {
+      invocations = std::atoi(argv[++i]);
+    } else if (i + 1 < argc && flag == "--cold") {
+      cold = std::atoi(argv[++i]);
+    } else if (i + 1 < argc && flag == "--runtime") {
+      runtime = argv[++i];
+    } else if (i + 1 < argc && flag == "--import") {
+      import = argv[++i];
+    }
   }
   char pattern[] = "/tmp/lambda_bench.XXXXXX";
   if (::mkdtemp(pattern) == nullptr) return 1;
@@ -78,7 +89,8 @@ int main(int argc, char** argv) {
   std::ofstream(code_dir + (node ? "/index.js" : "/bench.py"))
       << (node ? kNodeHandler : kPythonHandler);
 
-  auto runner = NewProcessRunner(RunnerOptions{.runtime_dir = root + "/runtimes"});
+  auto runner =
+      NewProcessRunner(RunnerOptions{.runtime_dir = root + "/runtimes", .python_zygote = zygote});
   if (!runner.ok()) {
     std::fprintf(stderr, "runner: %s\n", runner.status().ToString().c_str());
     return 1;
@@ -125,8 +137,9 @@ int main(int argc, char** argv) {
   (*runner)->Shutdown();
   std::filesystem::remove_all(root);
 
-  std::printf("runtime: %s, %d warm invocations (one environment), %d cold starts\n",
-              runtime.c_str(), invocations, cold);
+  std::printf("runtime: %s%s%s%s, %d warm invocations (one environment), %d cold starts\n",
+              runtime.c_str(), import.empty() ? "" : ", handler imports ", import.c_str(),
+              zygote ? "" : ", no zygote", invocations, cold);
   std::printf("warm invoke overhead: p50 %.0f us, p90 %.0f us, p99 %.0f us\n",
               Percentile(overhead_us, 50), Percentile(overhead_us, 90),
               Percentile(overhead_us, 99));
