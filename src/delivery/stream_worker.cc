@@ -417,14 +417,15 @@ Result<int> StreamWorker::Flush() {
   std::string extension(d.file_extension ? std::string_view(*d.file_extension)
                                          : CompressionExtension(d.compression));
   std::vector<lake::NewObject> objects;
-  auto stage = [&](const std::string& key, const std::string& body) -> Status {
+  auto stage = [&](const std::string& bucket, const std::string& key, const std::string& body,
+                   Compression compression) -> Status {
     std::string name = key.substr(key.rfind('/') + 1);
-    if (d.compression == Compression::kZip && name.ends_with(".zip")) name.resize(name.size() - 4);
-    ASSIGN_OR_RETURN(std::string compressed, Compress(d.compression, body, name));
+    if (compression == Compression::kZip && name.ends_with(".zip")) name.resize(name.size() - 4);
+    ASSIGN_OR_RETURN(std::string compressed, Compress(compression, body, name));
     ASSIGN_OR_RETURN(lake::StagedFile file, deps_.lake.NewStagedFile());
     RETURN_IF_ERROR(file.Append(compressed));
     objects.push_back(lake::NewObject{
-        .bucket = d.bucket,
+        .bucket = bucket,
         .key = key,
         .file = std::move(file),
         .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
@@ -438,7 +439,7 @@ Result<int> StreamWorker::Flush() {
     ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(d.prefix, d.has_prefix, context, zone_));
     std::string key =
         prefix + ObjectName(def_.name, def_.version, now, NewUuid(), extension, zone_);
-    RETURN_IF_ERROR(stage(key, buffer.body));
+    RETURN_IF_ERROR(stage(d.bucket, key, buffer.body, d.compression));
   }
   for (const auto& [type, buffer] : error_buffers_) {
     PrefixContext context{.arrival_millis = buffer.oldest_arrival, .error_output_type = type};
@@ -446,7 +447,7 @@ Result<int> StreamWorker::Flush() {
                                                              d.has_error_prefix, context, zone_));
     std::string key =
         prefix + ObjectName(def_.name, def_.version, now, NewUuid(), extension, zone_);
-    RETURN_IF_ERROR(stage(key, buffer.body));
+    RETURN_IF_ERROR(stage(d.bucket, key, buffer.body, d.compression));
   }
   if (backup_buffer_.records > 0 && d.backup) {
     const BackupDestination& b = *d.backup;
@@ -454,16 +455,7 @@ Result<int> StreamWorker::Flush() {
     ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(b.prefix, b.has_prefix, context, zone_));
     std::string key = prefix + ObjectName(def_.name, def_.version, now, NewUuid(),
                                           CompressionExtension(b.compression), zone_);
-    ASSIGN_OR_RETURN(std::string compressed,
-                     Compress(b.compression, backup_buffer_.body, key.substr(key.rfind('/') + 1)));
-    ASSIGN_OR_RETURN(lake::StagedFile file, deps_.lake.NewStagedFile());
-    RETURN_IF_ERROR(file.Append(compressed));
-    objects.push_back(lake::NewObject{
-        .bucket = b.bucket,
-        .key = key,
-        .file = std::move(file),
-        .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
-                                 .content_type = "application/octet-stream"}});
+    RETURN_IF_ERROR(stage(b.bucket, key, backup_buffer_.body, b.compression));
   }
   // The checkpoints: per shard, the first record still waiting for the processor, else the
   // read position (everything before it is in the objects above or was dropped).
