@@ -461,6 +461,25 @@ Result<int64_t> EventSourceMappings::Step(
     }
     return 0;
   }
+  // MaximumRecordAgeInSeconds: records older than that are discarded unprocessed (AWS sends
+  // them to the on-failure destination, which salespipe does not have).
+  if (mapping.maximum_record_age_seconds >= 0) {
+    const int64_t oldest_allowed =
+        clock_.NowMillis() - int64_t{mapping.maximum_record_age_seconds} * 1000;
+    size_t expired = 0;
+    while (expired < records.size() && records[expired].arrival_millis < oldest_allowed) {
+      ++expired;
+    }
+    if (expired > 0) {
+      SPDLOG_WARN("event source mapping {}: shard {}: discarding {} record(s) older than {} s",
+                  mapping.uuid, shard.id.index, expired, mapping.maximum_record_age_seconds);
+      cursor.next = records[expired - 1].sequence.value + 1;
+      cursor.failures = 0;
+      cursor.batch_limit = 0;
+      RETURN_IF_ERROR(SaveCursor(mapping.uuid, shard.id.index, cursor));
+      return static_cast<int64_t>(expired);
+    }
+  }
   // MaximumBatchingWindowInSeconds: wait for a full batch until the oldest record is that old.
   if (static_cast<int>(records.size()) < limit && mapping.maximum_batching_window_seconds > 0 &&
       read->next && cursor.failures == 0) {

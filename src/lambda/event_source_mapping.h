@@ -46,7 +46,7 @@ struct MappingConfig {
   int64_t starting_timestamp_ms = 0;
   bool bisect_batch_on_function_error = false;
   int maximum_retry_attempts = -1;       // -1: until the record expires
-  int maximum_record_age_seconds = -1;   // -1: until the record expires
+  int maximum_record_age_seconds = -1;   // older records are discarded; -1: never
   int parallelization_factor = 1;
   int tumbling_window_seconds = 0;
   bool report_batch_item_failures = false;

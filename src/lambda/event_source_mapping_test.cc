@@ -180,6 +180,36 @@ TEST_F(EventSourceMappingTest, ReportBatchItemFailuresRetriesFromTheFirstFailure
   EXPECT_EQ(Values(events), (std::vector<std::string>{"a", "b", "c", "a", "b", "c", "b", "c"}));
 }
 
+TEST(EventSourceMappingAgeTest, RecordsOlderThanTheMaximumAgeAreDiscarded) {
+  FakeClock clock(1717000000000);
+  kv::TestDb db;
+  log::ShardLog log(db.get(), clock);
+  ASSERT_OK(log.Open());
+  ASSERT_OK_AND_ASSIGN(log::StreamInfo stream,
+                       log.CreateStream({.name = "kinesis/000000000000/us-east-1/s"}));
+  ASSERT_OK(log.AppendAndCommit(stream.shards[0].id, {.partition_key = "k", .data = "stale"})
+                .status());
+  clock.Advance(std::chrono::seconds(120));
+  TestFormatter formatter;
+  RecordingInvoker invoker;
+  EventSourceMappings mappings(db.get(), log, invoker, formatter, clock);
+  ASSERT_OK(mappings.Open());
+  mappings.Start();
+  ASSERT_OK(mappings
+                .Create({.account_id = "000000000000",
+                         .region = "us-east-1",
+                         .function_arn = "arn:aws:lambda:us-east-1:000000000000:function:f",
+                         .event_source_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+                         .log_name = "kinesis/000000000000/us-east-1/s",
+                         .starting_position = "TRIM_HORIZON",
+                         .maximum_record_age_seconds = 60})
+                .status());
+  ASSERT_OK(log.AppendAndCommit(stream.shards[0].id, {.partition_key = "k", .data = "fresh"})
+                .status());
+  std::vector<std::string> events = invoker.WaitFor(1);
+  EXPECT_EQ(events[0].substr(0, 6), "fresh@");
+}
+
 TEST_F(EventSourceMappingTest, UnknownStreamIsNotFound) {
   EventSourceMappings mappings(db_.get(), log_, invoker_, formatter_, clock_);
   ASSERT_OK(mappings.Open());

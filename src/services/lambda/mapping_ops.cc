@@ -125,9 +125,6 @@ Status ApplyMappingMembers(const JsonValue& body, MappingConfig& m, ValidationEr
   if (m.tumbling_window_seconds > 0) {
     return InvalidParameter("TumblingWindowInSeconds is not supported by salespipe");
   }
-  if (m.maximum_record_age_seconds != -1) {
-    return InvalidParameter("MaximumRecordAgeInSeconds is not supported by salespipe");
-  }
   for (std::string_view member : {"FilterCriteria", "DestinationConfig"}) {
     const JsonValue* value = FindMember(body, member);
     if (value == nullptr || !value->IsObject()) continue;
