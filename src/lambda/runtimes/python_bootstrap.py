@@ -371,7 +371,13 @@ def _zygote(control_fd):
         os._exit(1)
     before = set(sys.modules)
     try:
-        import boto3  # noqa: F401  (most functions import it first; ~0.2-0.5 s, paid once here)
+        import boto3  # most functions import it first: ~0.2-0.5 s, paid once here
+        # Warm botocore's loader (service models, endpoint rules) in the default session that a
+        # function's boto3.client() uses. Credentials, region and endpoint stay unresolved: the
+        # function's clients read them from its own environment, as without the zygote.
+        for service in ("dynamodb", "s3", "kinesis", "firehose", "lambda", "sts"):
+            boto3.client(service, region_name="us-east-1", aws_access_key_id="preload",
+                         aws_secret_access_key="preload")
     except Exception:
         pass
     preloaded = [name for name in sys.modules if name not in before]
