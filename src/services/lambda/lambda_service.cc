@@ -46,7 +46,11 @@ bool LambdaService::Claims(const http::RestRouteInput& input) const {
   if (!input.signing_service.empty()) return false;
   if (input.path.starts_with(kCodePathPrefix)) return true;
   for (std::string_view prefix : kDatePrefixes) {
-    if (input.path.starts_with(prefix)) return true;
+    if (input.path.starts_with(prefix)) {
+      // Unless an S3 bucket has that name (spec 1.1 step 4): "2015-03-31" is a valid one.
+      std::string_view bucket = input.path.substr(1, input.path.find('/', 1) - 1);
+      return !lake_.GetBucket(bucket).ok();
+    }
   }
   return false;
 }

@@ -72,6 +72,11 @@ TEST_F(LambdaServiceTest, ClaimsLambdaRequestsOnly) {
   EXPECT_TRUE(service_->Claims({.method = "GET", .path = "/2015-03-31/functions"}));
   EXPECT_TRUE(service_->Claims({.method = "GET", .path = "/_salespipe/lambda-code/a/b/c/d.zip"}));
   EXPECT_FALSE(service_->Claims({.method = "GET", .path = "/bucket/key"}));
+  // An unsigned request for a bucket named like a Lambda date segment is S3's.
+  ASSERT_OK(lake_->CreateBucket("2015-03-31", "us-east-1"));
+  EXPECT_FALSE(service_->Claims({.method = "GET", .path = "/2015-03-31/functions"}));
+  EXPECT_TRUE(service_->Claims({.method = "GET", .path = "/2015-03-31/functions",
+                                .signing_service = "lambda"}));
 }
 
 TEST_F(LambdaServiceTest, CreateGetInvokeDelete) {
