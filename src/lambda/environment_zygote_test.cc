@@ -102,6 +102,29 @@ def handler(event, context):
   EXPECT_EQ(outcome.body, "\"" + root_ + "/code/shipped/boto3/__init__.py\"");
 }
 
+TEST_F(ZygoteTest, PreloadedBoto3ReadsTheFunctionsEnvironment) {
+  LaunchPlan plan = Plan("configured", {{"app.py", R"(
+import boto3
+client = boto3.client("dynamodb")
+def handler(event, context):
+    credentials = client._request_signer._credentials
+    return [client.meta.region_name, client.meta.endpoint_url, credentials.access_key]
+)"}});
+  for (std::string& var : plan.env) {
+    if (var.starts_with("AWS_REGION=")) var = "AWS_REGION=eu-west-1";
+    if (var.starts_with("AWS_DEFAULT_REGION=")) var = "AWS_DEFAULT_REGION=eu-west-1";
+    if (var.starts_with("AWS_ACCESS_KEY_ID=")) var = "AWS_ACCESS_KEY_ID=FUNCTIONKEY";
+  }
+  plan.env.push_back("AWS_ENDPOINT_URL=http://127.0.0.1:9");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Environment> env, Environment::Start(plan, zygote_.get()));
+  InvocationOutcome outcome = Invoke(*env);
+  ASSERT_EQ(outcome.kind, Kind::kResponse) << outcome.body;
+  EXPECT_EQ(outcome.body, R"(["eu-west-1", "http://127.0.0.1:9", "FUNCTIONKEY"])");
+  // The same as a process started with exec.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Environment> exec, Environment::Start(plan));
+  EXPECT_EQ(Invoke(*exec).body, outcome.body);
+}
+
 TEST_F(ZygoteTest, InitErrorsAndExitsBehaveAsWithExec) {
   LaunchPlan plan = Plan("broken", {{"other.py", ""}});
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Environment> env, Environment::Start(plan, zygote_.get()));
