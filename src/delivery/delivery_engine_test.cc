@@ -5,7 +5,9 @@
 #include <rapidjson/document.h>
 
 #include <filesystem>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "common/crypto.h"
 #include "common/test_util.h"
@@ -24,7 +26,8 @@ class EchoInvoker : public lambda::Invoker {
  public:
   // Ok for every record, data with a "!" appended and partition key = the data's first char.
   Result<lambda::InvokeResult> Invoke(const lambda::InvokeRequest& request) override;
-  int calls = 0;
+  std::atomic<int> calls = 0;
+  std::thread::id last_thread;
 };
 
 class DeliveryEngineTest : public ::testing::Test {
@@ -108,6 +111,7 @@ class DeliveryEngineTest : public ::testing::Test {
 
 Result<lambda::InvokeResult> EchoInvoker::Invoke(const lambda::InvokeRequest& request) {
   ++calls;
+  last_thread = std::this_thread::get_id();
   rapidjson::Document doc;
   doc.Parse(request.payload.c_str());
   std::string out = "{\"records\":[";
@@ -358,6 +362,22 @@ TEST_F(DeliveryEngineTest, BackupKeepsEverySourceRecordAsProduced) {
   ASSERT_TRUE(def.destination.backup.has_value());
   EXPECT_EQ(def.destination.backup->prefix, "src/");
   EXPECT_EQ(Step("bk"), 0);
+}
+
+TEST_F(DeliveryEngineTest, DeleteDrainsOnTheWorkerThreadNotTheCallers) {
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .buffer_interval_seconds = 900,
+                .lambda = LambdaProcessor{.function_arn = "arn:f", .buffer_interval_seconds = 900}};
+  ASSERT_OK(engine_->CreateStream(Def("dr", d)).status());
+  engine_->Start();
+  Put("dr", {"x1"});
+  ASSERT_OK(engine_->DeleteStream(kAccount, kRegion, "dr"));
+  EXPECT_EQ(invoker_.calls.load(), 1);
+  EXPECT_NE(invoker_.last_thread, std::this_thread::get_id());
+  ASSERT_EQ(Objects("lake").size(), 1u);
+  EXPECT_EQ(Objects("lake").begin()->second, "x1!");
+  engine_->Stop();
 }
 
 }  // namespace

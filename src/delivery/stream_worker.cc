@@ -71,10 +71,17 @@ void StreamWorker::Stop(bool drain) {
   {
     MutexLock lock(mu_);
     stopping_ = true;
+    drain_on_stop_ = drain;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  if (!drain) return;
+  if (thread_.joinable()) {
+    thread_.join();  // the thread drains itself: transforms never run on the caller's thread
+  } else if (drain) {
+    Drain();  // never started (tests, tools): on the caller's thread
+  }
+}
+
+void StreamWorker::Drain() {
   // Everything readable now, transformed and flushed; a failed flush leaves the records in
   // the source log (nothing is lost, they are delivered after the next start).
   for (int round = 0; round < 1000; ++round) {
@@ -112,7 +119,7 @@ void StreamWorker::Loop() {
   while (true) {
     {
       MutexLock lock(mu_);
-      if (stopping_) return;
+      if (stopping_) break;
       woken_ = false;
     }
     Result<StepResult> step = Step(/*force=*/false);
@@ -120,7 +127,7 @@ void StreamWorker::Loop() {
       SPDLOG_ERROR("firehose {}: delivery step failed: {}", def_.name, step.status().ToString());
     }
     std::unique_lock lock(mu_);
-    if (stopping_) return;
+    if (stopping_) break;
     if (!step.ok()) {
       // A storage failure: everything stays in the source log; try again in a second rather
       // than spin.
@@ -139,6 +146,12 @@ void StreamWorker::Loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || woken_; });
     }
   }
+  bool drain;
+  {
+    MutexLock lock(mu_);
+    drain = drain_on_stop_;
+  }
+  if (drain) Drain();
 }
 
 Status StreamWorker::LoadCheckpoints() {

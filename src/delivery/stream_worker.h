@@ -63,8 +63,9 @@ class StreamWorker {
   static std::string EncodeCheckpoint(std::optional<uint64_t> next);  // nullopt = done
 
   void Start();
-  // Stops the thread; with `drain`, then delivers everything readable now (one attempt per
-  // flush; what fails stays in the source log for the next start). Idempotent.
+  // Stops the thread; with `drain`, it first delivers everything readable now (one attempt per
+  // flush; what fails stays in the source log for the next start), on its own thread (on the
+  // caller's if it was never started). Idempotent.
   void Stop(bool drain);
   void Wake();
   // Applies `def` (an UpdateDestination) after delivering what is buffered under the old one.
@@ -103,6 +104,8 @@ class StreamWorker {
   };
 
   void Loop();
+  // Steps with force until nothing more is readable (Stop(true)).
+  void Drain();
   Status LoadCheckpoints();
   // Reads from every eligible shard; returns whether anything was read.
   Result<bool> ReadSources();
@@ -132,6 +135,7 @@ class StreamWorker {
   std::condition_variable cv_;
   bool stopping_ GUARDED_BY(mu_) = false;
   bool woken_ GUARDED_BY(mu_) = false;
+  bool drain_on_stop_ GUARDED_BY(mu_) = false;
   std::optional<StreamDef> pending_def_ GUARDED_BY(mu_);
   std::thread thread_;
 
