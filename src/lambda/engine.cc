@@ -55,8 +55,7 @@ void LambdaEngine::Start() {
   for (int i = 0; i < options_.event_threads; ++i) threads_.emplace_back([this] { EventLoop(); });
 }
 
-void LambdaEngine::Stop() {
-  if (threads_.empty()) return;
+void LambdaEngine::RequestStop() {
   size_t dropped = 0;
   {
     MutexLock lock(mu_);
@@ -65,9 +64,14 @@ void LambdaEngine::Stop() {
     events_.clear();
   }
   cv_.notify_all();
+  if (dropped > 0) SPDLOG_WARN("lambda: {} queued Event invocations dropped at shutdown", dropped);
+}
+
+void LambdaEngine::Stop() {
+  if (threads_.empty()) return;
+  RequestStop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  if (dropped > 0) SPDLOG_WARN("lambda: {} queued Event invocations dropped at shutdown", dropped);
 }
 
 void LambdaEngine::EventLoop() {
@@ -82,6 +86,10 @@ void LambdaEngine::EventLoop() {
     }
     request.type = InvocationType::kRequestResponse;
     for (int attempt = 1; attempt <= kEventAttempts; ++attempt) {
+      {
+        MutexLock lock(mu_);
+        if (stopping_) return;
+      }
       Result<InvokeResult> result = Invoke(request);
       if (!result.ok()) {
         SPDLOG_WARN("lambda: Event invocation of {} failed: {}", request.function,
@@ -93,8 +101,6 @@ void LambdaEngine::EventLoop() {
         SPDLOG_INFO("lambda: Event invocation of {} (attempt {}) returned an error: {}",
                     request.function, attempt, result->payload);
       }
-      MutexLock lock(mu_);
-      if (stopping_) return;
     }
   }
 }

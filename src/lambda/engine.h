@@ -69,6 +69,9 @@ class LambdaEngine final : public Invoker {
   // and drops queued ones (AWS keeps them for up to 6 hours; we log how many were dropped).
   void Start();
   void Stop();
+  // Drops the queued Event invocations and tells the threads to stop, without waiting (Stop()
+  // still follows).
+  void RequestStop();
 
   // Invoker. Errors: see invoker.h; kInvalidArgument also for a payload over the limit
   // (message "Request must be smaller than ... bytes for the InvokeFunction operation").

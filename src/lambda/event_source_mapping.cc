@@ -141,6 +141,14 @@ void EventSourceMappings::Stop() {
   for (const std::string& uuid : uuids) StopWorker(uuid);
 }
 
+void EventSourceMappings::RequestStop() {
+  MutexLock lock(mu_);
+  for (auto& [uuid, worker] : workers_) {
+    worker->stopping = true;
+    worker->cv.notify_all();
+  }
+}
+
 void EventSourceMappings::StartWorker(const MappingConfig& mapping) {
   MutexLock lock(mu_);
   if (!started_ || workers_.contains(mapping.uuid)) return;

@@ -82,6 +82,9 @@ class EventSourceMappings {
   // Starts / stops the mapping threads. Stop() waits for the invocations in progress.
   void Start();
   void Stop();
+  // Tells the mapping threads to stop after the batch in progress, without waiting (so a
+  // shutdown can end the running invocations before Stop() joins). Stop() still follows.
+  void RequestStop();
 
   // Stores a new mapping (uuid, state and times are filled in) and sets the starting
   // checkpoints (LATEST: after the newest record of every open shard at this moment).

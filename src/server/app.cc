@@ -146,11 +146,14 @@ Status App::Start() {
 void App::Stop() {
   if (!started_) return;
   delivery_->Stop();  // flushes buffered records into the lake
-  // Lambda once delivery (its transforms) has stopped: the mappings first (they invoke
-  // functions), then the Event queue, then the processes.
+  // Lambda once delivery (its transforms) has stopped. The processes end first, so a hung
+  // function cannot hold the shutdown for its whole timeout: a mapping's batch cut short is
+  // not checkpointed and is delivered again after the restart (at least once).
+  event_source_mappings_->RequestStop();
+  lambda_engine_->RequestStop();
+  lambda_runner_->Shutdown();
   event_source_mappings_->Stop();
   lambda_engine_->Stop();
-  lambda_runner_->Shutdown();
   ttl_sweeper_->Stop();
   kinesis_connector_->Stop();
   shard_log_->Stop();

@@ -310,6 +310,42 @@ class DynamoDbStreamMappingTest(MappingTestCase):
         self.assertEqual(got["dynamodb"]["NewImage"], first["dynamodb"]["NewImage"])
 
 
+# Marks that it started, then hangs far beyond the shutdown timeout of the harness.
+HANGS = """\
+import os, time
+
+def lambda_handler(event, context):
+    with open(os.environ["OUT"], "a") as f:
+        f.write("started\\n")
+    time.sleep(100)
+"""
+
+
+class MappingShutdownTest(MappingTestCase):
+    def test_clean_stop_ends_a_hung_batch_which_is_redelivered(self):
+        out = os.path.join(self.tmp_dir, "hang.log")
+        self.lam.create_function(FunctionName="hangs", Runtime="python3.12", Role=ROLE,
+                                 Handler="lambda_function.lambda_handler", Timeout=300,
+                                 Code={"ZipFile": python_function(HANGS)},
+                                 Environment={"Variables": {"OUT": out}})
+        arn = self.stream("hang")
+        self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="hangs",
+                                             StartingPosition="TRIM_HORIZON")
+        self.put("hang", ["stuck"])
+
+        def starts():
+            if not os.path.exists(out):
+                return 0
+            with open(out) as f:
+                return f.read().count("started")
+
+        wait_for(lambda: starts() >= 1, "the function to start")
+        # A clean stop does not wait for the hung invocation (the harness would time out).
+        self.assertEqual(self.stop_server(), 0)
+        self.restart()
+        wait_for(lambda: starts() >= 2, "the batch delivered again after the restart")
+
+
 class MappingCrashTest(MappingTestCase):
     def test_kill9_during_delivery(self):
         slow = RECORDER.replace("def lambda_handler(event, context):\n",
