@@ -30,7 +30,7 @@ CMAKE_ARGS ?=
 BUILD_DIR := build
 FUZZ_DIR := build-fuzz
 SERVER_BIN := $(BUILD_DIR)/src/server/salespipe
-FUZZERS := fuzz_expression fuzz_dynamodb_request fuzz_iterator fuzz_cbor
+FUZZERS := fuzz_expression fuzz_dynamodb_request fuzz_iterator fuzz_cbor fuzz_jq
 
 .PHONY: run test build fuzz bench clean bootstrap configure configure-fuzz
 
