@@ -288,6 +288,7 @@ Result<std::shared_ptr<Slot>> ProcessRunner::Acquire(const FunctionSpec& spec, b
     ++pool.waiting;
     pool.cv.wait(lock);
     --pool.waiting;
+    if (shutting_down_) drained_.notify_all();  // Shutdown waits for the queue to empty
   }
 }
 

@@ -705,6 +705,29 @@ def lambda_handler(event, context):
   EXPECT_THAT(failed->payload, HasSubstr(R"("errorType": "KeyError")"));
 }
 
+TEST_F(RunnerTest, ShutdownEndsRunningAndQueuedInvocations) {
+  FunctionSpec spec = Python("shutdown", std::string(kGated));
+  spec.max_concurrency = 1;
+  spec.timeout = std::chrono::seconds(900);
+  Gate gate(root_ + "/shutdown");
+  Result<InvokeResult> held = Status::Internal("not run");
+  std::thread holder([&] { held = runner_->Run(spec, gate.Event(), {}); });
+  gate.WaitStarted();
+  std::vector<Result<InvokeResult>> queued(3, Status::Internal("not run"));
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.emplace_back([&, i] { queued[i] = runner_->Run(spec, "{}", {}); });
+  }
+  runner_->Shutdown();  // returns although the handler would block for 900 s
+  holder.join();
+  for (auto& waiter : waiters) waiter.join();
+  EXPECT_THAT(held, StatusIs(ErrorCode::kUnavailable));
+  for (auto& result : queued) {
+    // Queued (Unavailable), or not yet queued when Shutdown began (Unavailable as well).
+    EXPECT_THAT(result, StatusIs(ErrorCode::kUnavailable));
+  }
+}
+
 TEST_F(RunnerTest, UnknownRuntimeIsInvalidArgument) {
   FunctionSpec spec = Function("cobol", "cobol85", "x.y", {{"x", ""}});
   EXPECT_THAT(runner_->Run(spec, "{}", {}), StatusIs(ErrorCode::kInvalidArgument));
