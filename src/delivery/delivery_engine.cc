@@ -17,6 +17,11 @@ Status StreamNotFound(std::string_view account, std::string_view name) {
                           std::string(account) + " not found.");
 }
 
+Status StreamDeleting(std::string_view account, std::string_view name) {
+  return Status::FailedPrecondition("Firehose " + std::string(name) + " under account " +
+                                    std::string(account) + " is in DELETING state.");
+}
+
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(kv::Db& db, log::ShardLog& log, lake::Lake& lake,
@@ -25,6 +30,7 @@ DeliveryEngine::DeliveryEngine(kv::Db& db, log::ShardLog& log, lake::Lake& lake,
     : db_(db), log_(log), lake_(lake), clock_(clock), options_(std::move(options)), invoker_(invoker) {}
 
 DeliveryEngine::~DeliveryEngine() {
+  WaitForDeletions();
   if (listener_ != 0) log_.RemoveListener(listener_);
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> streams;
   {
@@ -71,6 +77,7 @@ Status DeliveryEngine::Open() {
         live_logs.insert(def.source_log);
       }
       entry->worker = NewWorker(def);
+      entry->deleting = def.deleting;
       entry->def = std::move(def);
       {
         std::unique_lock watch(watch_mu_);
@@ -102,7 +109,13 @@ void DeliveryEngine::Start() {
   MutexLock lock(mu_);
   if (started_) return;
   started_ = true;
-  for (auto& [key, entry] : streams_) entry->worker->Start();
+  for (auto& [key, entry] : streams_) {
+    if (entry->def.deleting) {
+      BeginDeletion(key, entry);  // accepted before a restart: finish it
+    } else {
+      entry->worker->Start();
+    }
+  }
 }
 
 void DeliveryEngine::Stop() {
@@ -111,10 +124,22 @@ void DeliveryEngine::Stop() {
     MutexLock lock(mu_);
     if (!started_) return;
     started_ = false;
-    for (auto& [key, entry] : streams_) entries.push_back(entry);
+    for (auto& [key, entry] : streams_) {
+      if (!entry->def.deleting) entries.push_back(entry);  // deletions drain their own
+    }
   }
   // Flush on shutdown: each worker delivers what it has buffered.
   for (auto& entry : entries) entry->worker->Stop(/*drain=*/true);
+  WaitForDeletions();
+}
+
+void DeliveryEngine::WaitForDeletions() {
+  std::vector<Deletion> deletions;
+  {
+    MutexLock lock(mu_);
+    deletions.swap(deletions_);
+  }
+  for (Deletion& deletion : deletions) deletion.thread.join();
 }
 
 Result<std::shared_ptr<DeliveryEngine::Entry>> DeliveryEngine::Find(std::string_view account,
@@ -197,33 +222,67 @@ std::vector<StreamDef> DeliveryEngine::ListStreams(std::string_view account,
 
 Status DeliveryEngine::DeleteStream(std::string_view account, std::string_view region,
                                     std::string_view name) {
-  std::shared_ptr<Entry> entry;
+  MutexLock lock(mu_);
   std::string key = StreamKey(account, region, name);
-  {
-    MutexLock lock(mu_);
-    auto it = streams_.find(key);
-    if (it == streams_.end()) {
-      return StreamNotFound(account, name);
-    }
-    entry = it->second;
-    streams_.erase(it);
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    return StreamNotFound(account, name);
   }
+  std::shared_ptr<Entry> entry = it->second;
+  if (entry->def.deleting) return Status::Ok();
+  // Durable before the answer: after a crash, Start() finishes the deletion.
+  StreamDef def = entry->def;
+  def.deleting = true;
+  kv::Batch batch = db_.NewBatch();
+  batch.Put(kv::Cf::kMeta, key, EncodeStreamDef(def));
+  RETURN_IF_ERROR(db_.Commit(batch));
+  entry->def = std::move(def);
+  entry->deleting = true;
+  BeginDeletion(key, std::move(entry));
+  return Status::Ok();
+}
+
+void DeliveryEngine::BeginDeletion(const std::string& key, std::shared_ptr<Entry> entry) {
+  // Reap finished deletions so that their threads do not pile up.
+  std::erase_if(deletions_, [](Deletion& deletion) {
+    if (!deletion.done->load()) return false;
+    deletion.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  deletions_.push_back(Deletion{
+      .thread = std::thread([this, key, entry = std::move(entry), done] {
+        FinishDeletion(key, entry);
+        done->store(true);
+      }),
+      .done = done});
+}
+
+void DeliveryEngine::FinishDeletion(const std::string& key, const std::shared_ptr<Entry>& entry) {
   {
     std::unique_lock watch(watch_mu_);
     watched_.erase(key);
   }
-  // No PutRecords is in flight any more (they hold put_mu shared through their commit).
+  // No PutRecords is in flight any more (they hold put_mu shared through their commit), and
+  // none starts (they see `deleting`): the drain below sees every acknowledged record.
   std::unique_lock puts(entry->put_mu);
-  entry->worker->Stop(/*drain=*/true);
+  entry->worker->Stop(/*drain=*/true);  // on the worker's own thread (never an io thread)
   kv::Batch batch = db_.NewBatch();
   batch.Delete(kv::Cf::kMeta, key);
   std::string prefix = StreamWorker::CheckpointPrefix(entry->def.id);
   batch.DeleteRange(kv::Cf::kMeta, prefix, kv::PrefixSuccessor(prefix));
-  RETURN_IF_ERROR(db_.Commit(batch));
+  Status committed = db_.Commit(batch);
+  if (!committed.ok()) {
+    // The stream stays DELETING; the next start tries again.
+    SPDLOG_ERROR("firehose {}: deletion failed: {}", entry->def.name, committed.ToString());
+    return;
+  }
   if (entry->direct_shard) {
     log_.DeleteStream(entry->direct_shard->stream).IgnoreError();  // Open() removes leftovers
   }
-  return Status::Ok();
+  MutexLock lock(mu_);
+  auto it = streams_.find(key);
+  if (it != streams_.end() && it->second == entry) streams_.erase(it);
 }
 
 Result<StreamDef> DeliveryEngine::UpdateDestination(std::string_view account,
@@ -238,6 +297,7 @@ Result<StreamDef> DeliveryEngine::UpdateDestination(std::string_view account,
     return StreamNotFound(account, name);
   }
   Entry& entry = *it->second;
+  if (entry.def.deleting) return StreamDeleting(account, name);
   if (entry.def.version != expected_version) {
     return Status::Aborted("Version id " + std::to_string(expected_version) +
                            " does not match the current version id " +
@@ -264,6 +324,7 @@ Status DeliveryEngine::SetAttributes(std::string_view account, std::string_view 
   if (it == streams_.end()) {
     return StreamNotFound(account, name);
   }
+  if (it->second->def.deleting) return StreamDeleting(account, name);
   StreamDef def = it->second->def;
   def.attributes = std::move(attributes);
   kv::Batch batch = db_.NewBatch();
@@ -282,7 +343,7 @@ Result<std::vector<std::string>> DeliveryEngine::PutRecords(
         "This operation is not permitted on KinesisStreamAsSource delivery stream type.");
   }
   std::shared_lock puts(entry->put_mu, std::try_to_lock);
-  if (!puts.owns_lock()) {
+  if (!puts.owns_lock() || entry->deleting.load()) {
     return StreamNotFound(account, name);
   }
   kv::Batch batch = log_.NewBatch();

@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -63,16 +64,23 @@ class DeliveryEngine {
                               std::string_view name) const;
   // The streams of an account and region, by name.
   std::vector<StreamDef> ListStreams(std::string_view account, std::string_view region) const;
-  // Delivers what is readable (drain), then removes the stream, its checkpoints and its
-  // internal log. Blocks for the drain. Errors: kNotFound; kInternal.
+  // Marks the stream DELETING (durably: a restart finishes the job) and returns at once, as
+  // AWS does; a background thread then delivers what is readable (drain, on the worker's own
+  // thread), removes the stream, its checkpoints and its internal log. Until then GetStream
+  // and ListStreams show it with `deleting`; PutRecords answers kNotFound. Deleting a stream
+  // that is already DELETING is a no-op. Errors: kNotFound; kInternal.
   Status DeleteStream(std::string_view account, std::string_view region, std::string_view name);
+  // Waits until every deletion begun so far has finished (tests; Stop()).
+  void WaitForDeletions();
   // Replaces the destination (and attributes) when `expected_version` is the current version;
   // the version becomes +1. Buffered records are delivered under the old destination first.
-  // Errors: kNotFound; kAborted on a version mismatch; kInternal.
+  // Errors: kNotFound; kAborted on a version mismatch; kFailedPrecondition while DELETING;
+  // kInternal.
   Result<StreamDef> UpdateDestination(std::string_view account, std::string_view region,
                                       std::string_view name, int64_t expected_version,
                                       Destination destination, std::string attributes);
-  // Replaces the service-owned attributes (tags, encryption). Errors: kNotFound; kInternal.
+  // Replaces the service-owned attributes (tags, encryption). Errors: kNotFound;
+  // kFailedPrecondition while DELETING; kInternal.
   Status SetAttributes(std::string_view account, std::string_view region, std::string_view name,
                        std::string attributes);
 
@@ -94,7 +102,13 @@ class DeliveryEngine {
     StreamDef def;
     std::optional<log::ShardId> direct_shard;
     std::unique_ptr<StreamWorker> worker;
-    std::shared_mutex put_mu;  // PutRecords shared; DeleteStream exclusive
+    std::shared_mutex put_mu;  // PutRecords shared; the deletion exclusive
+    std::atomic<bool> deleting{false};  // mirrors def.deleting for PutRecords (no mu_)
+  };
+  // A deletion in progress: its thread and whether it has finished (for reaping).
+  struct Deletion {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
   };
   static std::string StreamKey(std::string_view account, std::string_view region,
                                std::string_view name);
@@ -102,6 +116,10 @@ class DeliveryEngine {
   Result<std::shared_ptr<Entry>> Find(std::string_view account, std::string_view region,
                                       std::string_view name) const;
   void OnLogCommit(log::ShardId shard);
+  // Starts the background deletion of `entry` (stored under `key`). REQUIRES: mu_ held.
+  void BeginDeletion(const std::string& key, std::shared_ptr<Entry> entry) REQUIRES(mu_);
+  // The deletion itself (its own thread): drain, then remove everything.
+  void FinishDeletion(const std::string& key, const std::shared_ptr<Entry>& entry);
 
   // Set at construction.
   kv::Db& db_;
@@ -115,6 +133,7 @@ class DeliveryEngine {
   mutable Mutex mu_;  // guards streams_, started_; serializes control-plane changes
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> streams_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;
+  std::vector<Deletion> deletions_ GUARDED_BY(mu_);
 
   // The workers log listeners wake (held only briefly: listeners run on committing threads).
   mutable SharedMutex watch_mu_;

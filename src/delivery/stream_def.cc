@@ -36,7 +36,7 @@ bool Has(const rapidjson::Value& obj, const char* key) {
 
 // Layout (persisted; add members, never rename): one JSON object
 //   {account, region, name, arn, id, created, updated, version, kinesis, source_log,
-//    source_arn, start, attributes,
+//    source_arn, start, attributes, deleting?,
 //    destination: {bucket, prefix?, error_prefix?, size_mb, interval, compression,
 //                  extension?, tz, delimiter, query, dynamic,
 //                  backup?: {bucket, prefix?, compression},
@@ -63,6 +63,10 @@ std::string EncodeStreamDef(const StreamDef& def) {
   w.Key("start");
   w.Int64(def.delivery_start_millis);
   Str(w, "attributes", def.attributes);
+  if (def.deleting) {
+    w.Key("deleting");
+    w.Bool(true);
+  }
   const Destination& d = def.destination;
   w.Key("destination");
   w.StartObject();
@@ -125,7 +129,8 @@ Result<StreamDef> DecodeStreamDef(std::string_view data) {
                 .source_log = GetStr(doc, "source_log"),
                 .source_arn = GetStr(doc, "source_arn"),
                 .delivery_start_millis = GetInt(doc, "start", 0),
-                .attributes = GetStr(doc, "attributes")};
+                .attributes = GetStr(doc, "attributes"),
+                .deleting = GetBool(doc, "deleting")};
   const rapidjson::Value& d = doc["destination"];
   Destination& dest = def.destination;
   dest.bucket = GetStr(d, "bucket");

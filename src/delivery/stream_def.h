@@ -68,6 +68,9 @@ struct StreamDef {
   // Opaque to the engine; owned by the service (the destination as described, tags,
   // encryption settings).
   std::string attributes;
+  // DeleteDeliveryStream was accepted: the stream drains and goes away (DELETING). Persisted,
+  // so a restart finishes the deletion.
+  bool deleting = false;
 };
 
 std::string EncodeStreamDef(const StreamDef& def);

@@ -15,6 +15,10 @@ constexpr int kReadRecords = 1000;
 constexpr int64_t kReadBytes = 4 << 20;
 constexpr int kMaxActivePartitions = 500;
 constexpr int64_t kMaxBackoffMillis = 30'000;
+// Delivered DirectPut records are trimmed from the internal log at most this often: each trim
+// is a RocksDB range deletion, and thousands of tiny ones (IntervalInSeconds 0) would slow
+// reads down until compaction.
+constexpr int64_t kTrimEveryMillis = 1000;
 constexpr std::string_view kProcessingFailed = "processing-failed";
 // AWS's error-output type for records dynamic partitioning could not place (verify).
 constexpr std::string_view kPartitioningFailed = "partitioning-failed";
@@ -68,6 +72,7 @@ void StreamWorker::Start() {
 }
 
 void StreamWorker::Stop(bool drain) {
+  MutexLock stop_lock(stop_mu_);
   {
     MutexLock lock(mu_);
     stopping_ = true;
@@ -77,7 +82,7 @@ void StreamWorker::Stop(bool drain) {
   if (thread_.joinable()) {
     thread_.join();  // the thread drains itself: transforms never run on the caller's thread
   } else if (drain) {
-    Drain();  // never started (tests, tools): on the caller's thread
+    Drain();  // not running (tests, tools, a deletion after shutdown): on the caller's thread
   }
 }
 
@@ -90,8 +95,10 @@ void StreamWorker::Drain() {
       SPDLOG_WARN("firehose {}: final delivery failed: {}", def_.name, step.status().ToString());
       return;
     }
-    if (!step->more) return;
+    if (!step->more) break;
   }
+  MutexLock step_lock(step_mu_);
+  TrimDelivered(deps_.clock.NowMillis(), /*force=*/true);
 }
 
 void StreamWorker::Wake() {
@@ -473,6 +480,7 @@ Result<int> StreamWorker::Flush() {
   // The checkpoints: per shard, the first record still waiting for the processor, else the
   // read position (everything before it is in the objects above or was dropped).
   kv::Batch batch = deps_.db.NewBatch();
+  std::map<uint32_t, uint64_t> committed;  // the new checkpoints (for TrimDelivered)
   std::map<uint32_t, uint64_t> first_waiting;
   for (const SourceRecord& record : input_) first_waiting.emplace(record.shard, record.sequence);
   for (const auto& [shard, cursor] : cursors_) {
@@ -484,6 +492,7 @@ Result<int> StreamWorker::Flush() {
       next = cursor.next;
     }
     batch.Put(kv::Cf::kMeta, CheckpointKey(def_.id, shard), EncodeCheckpoint(next));
+    if (next) committed[shard] = *next;
   }
   const int count = static_cast<int>(objects.size());
   if (objects.empty()) {
@@ -496,7 +505,27 @@ Result<int> StreamWorker::Flush() {
   error_buffers_.clear();
   backup_buffer_ = Buffer{};
   checkpoint_dirty_ = false;
+  // Only now, after the commit, may the delivered records leave the internal log. A Kinesis
+  // source belongs to the user and keeps its own retention.
+  if (!def_.kinesis_source) {
+    for (const auto& [shard, next] : committed) trim_before_[shard] = next;
+  }
   return count;
+}
+
+void StreamWorker::TrimDelivered(int64_t now, bool force) {
+  if (trim_before_.empty() || (!force && now - last_trim_ < kTrimEveryMillis)) return;
+  const uint64_t stream = source_stream_.load();
+  if (stream == 0) return;
+  for (const auto& [shard, before] : trim_before_) {
+    Status trimmed = deps_.log.TrimBefore({log::StreamId{stream}, shard}, {before});
+    if (!trimmed.ok() && trimmed.code() != ErrorCode::kNotFound) {
+      SPDLOG_WARN("firehose {}: trimming delivered records failed: {}", def_.name,
+                  trimmed.ToString());
+    }
+  }
+  trim_before_.clear();
+  last_trim_ = now;
 }
 
 Status StreamWorker::FlushWithBackoff(int64_t now, StepResult* out) {
@@ -552,9 +581,11 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
       RETURN_IF_ERROR(FlushWithBackoff(now, &out));
     }
   }
+  TrimDelivered(deps_.clock.NowMillis(), /*force=*/false);
   // The next time something is due (0 = nothing buffered: wait for a wake-up).
   int64_t deadline = 0;
   auto consider = [&](int64_t at) { deadline = deadline == 0 ? at : std::min(deadline, at); };
+  if (!trim_before_.empty()) consider(last_trim_ + kTrimEveryMillis);
   if (retry_at_ > 0) consider(retry_at_);
   if (!input_.empty() && def_.destination.lambda) {
     consider(input_first_entry_ + def_.destination.lambda->buffer_interval_seconds * 1000ll);

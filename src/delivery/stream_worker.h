@@ -65,7 +65,7 @@ class StreamWorker {
   void Start();
   // Stops the thread; with `drain`, it first delivers everything readable now (one attempt per
   // flush; what fails stays in the source log for the next start), on its own thread (on the
-  // caller's if it was never started). Idempotent.
+  // caller's if it is not running). Idempotent; concurrent calls are serialized.
   void Stop(bool drain);
   void Wake();
   // Applies `def` (an UpdateDestination) after delivering what is buffered under the old one.
@@ -124,6 +124,10 @@ class StreamWorker {
   // Copies a source record into the backup buffer (S3BackupMode Enabled).
   void BackUp(const SourceRecord& record);
   Result<int> Flush();
+  // DirectPut: deletes delivered records from the internal log, up to the committed
+  // checkpoints (at most once per kTrimEveryMillis unless `force`). Failures are logged: the
+  // records are then trimmed by a later call or by the log's retention.
+  void TrimDelivered(int64_t now, bool force);
   // Flush; a missing bucket schedules a retry with exponential backoff instead of failing.
   Status FlushWithBackoff(int64_t now, StepResult* out);
   int64_t BufferedBytes() const;
@@ -138,6 +142,7 @@ class StreamWorker {
   bool drain_on_stop_ GUARDED_BY(mu_) = false;
   std::optional<StreamDef> pending_def_ GUARDED_BY(mu_);
   std::thread thread_;
+  Mutex stop_mu_;  // serializes Stop() (the engine's shutdown and a deletion may race)
 
   // Owned by the stepping thread (one Step at a time: step_mu_).
   Mutex step_mu_;
@@ -154,6 +159,8 @@ class StreamWorker {
   bool checkpoint_dirty_ = false;  // records consumed without output (dropped)
   int64_t retry_at_ = 0;          // delivery backoff: no flush before this
   int failures_in_row_ = 0;
+  std::map<uint32_t, uint64_t> trim_before_;  // DirectPut: committed checkpoints to trim to
+  int64_t last_trim_ = 0;
   std::atomic<int64_t> next_deadline_ms_{0};
   std::atomic<uint64_t> source_stream_{0};
   std::atomic<int64_t> objects_written_{0};

@@ -642,9 +642,15 @@ Result<ShardId> ShardLog::MergeShards(ShardId shard, ShardId adjacent) {
 
 Result<SequenceNumber> ShardLog::Append(kv::Batch& batch, ShardId shard_id,
                                         const RecordInput& record) {
+  return AppendAll(batch, shard_id, std::span<const RecordInput>(&record, 1));
+}
+
+Result<SequenceNumber> ShardLog::AppendAll(kv::Batch& batch, ShardId shard_id,
+                                           std::span<const RecordInput> records) {
+  if (records.empty()) return Status::InvalidArgument("no records");
   ASSIGN_OR_RETURN(std::shared_ptr<ShardState> shard, FindShard(shard_id));
   const int64_t now = clock_.NowMillis();
-  uint64_t seq = 0;
+  uint64_t first = 0;
   {
     MutexLock lock(shard->mu);
     if (shard->deleted) return Status::NotFound(NotFoundShard(shard_id));
@@ -652,18 +658,28 @@ Result<SequenceNumber> ShardLog::Append(kv::Batch& batch, ShardId shard_id,
       return Status::FailedPrecondition("Shard " + std::to_string(shard_id.index) +
                                         " is closed");
     }
-    seq = std::max(shard->last_assigned + 1, SequenceAtMillis(now).value);
-    shard->last_assigned = seq;
-    shard->pending.insert(seq);
+    first = std::max(shard->last_assigned + 1, SequenceAtMillis(now).value);
+    shard->last_assigned = first + records.size() - 1;
+    // Only the lowest number of the run is pending: while it is, nothing above it is visible
+    // (Publish), which holds the whole run back exactly as one entry per record would.
+    shard->pending.insert(first);
   }
+  std::string key = RecordKey(shard_id, first);
+  const size_t seq_at = key.size() - 8;
   std::string value;
-  value.reserve(12 + record.partition_key.size() + record.data.size());
-  kv::AppendUint64(&value, static_cast<uint64_t>(now));
-  AppendBytes(&value, record.partition_key);
-  value.append(record.data);
-  batch.Put(kv::Cf::kLog, RecordKey(shard_id, seq), value);
-  batch.OnCommit([this, shard, seq](bool committed) { Publish(shard, seq, committed); });
-  return SequenceNumber{seq};
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordInput& record = records[i];
+    key.resize(seq_at);
+    kv::AppendUint64(&key, first + i);
+    value.clear();
+    value.reserve(12 + record.partition_key.size() + record.data.size());
+    kv::AppendUint64(&value, static_cast<uint64_t>(now));
+    AppendBytes(&value, record.partition_key);
+    value.append(record.data);
+    batch.Put(kv::Cf::kLog, key, value);
+  }
+  batch.OnCommit([this, shard, first](bool committed) { Publish(shard, first, committed); });
+  return SequenceNumber{first};
 }
 
 Result<SequenceNumber> ShardLog::AppendAndCommit(ShardId shard, const RecordInput& record) {
@@ -903,6 +919,12 @@ Status ShardLog::TrimOnce() {
     }
   }
   return Status::Ok();
+}
+
+Status ShardLog::TrimBefore(ShardId shard_id, SequenceNumber before) {
+  ASSIGN_OR_RETURN(std::shared_ptr<StreamState> stream, FindState(shard_id.stream));
+  ASSIGN_OR_RETURN(std::shared_ptr<ShardState> shard, FindShard(shard_id));
+  return TrimShard(*stream, *shard, before.value);
 }
 
 Status ShardLog::TrimShard(const StreamState& stream, ShardState& shard, uint64_t cutoff) {

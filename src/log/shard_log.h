@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -218,6 +219,13 @@ class ShardLog {
   // Deletes, in every shard of every stream, the records older than the stream's retention.
   // What the trimmer runs; public for tests. Errors: kInternal on storage failure.
   Status TrimOnce();
+  // Deletes the records of `shard` with sequence numbers below `before`, for a consumer that
+  // owns the stream and has durably consumed them (Firehose DirectPut after a committed
+  // delivery). Only visible records are deleted (nothing if the newest record below `before`
+  // is not visible yet); afterwards reads of trimmed positions are kOutOfRange and
+  // TRIM_HORIZON moves past them, exactly as with retention trimming.
+  // Errors: kNotFound (stream or shard); kInternal on storage failure.
+  Status TrimBefore(ShardId shard, SequenceNumber before);
 
   // --- streams ------------------------------------------------------------------------------
 
@@ -271,6 +279,11 @@ class ShardLog {
   // appends to the same shard are invisible too.
   // Errors: kNotFound (stream or shard); kFailedPrecondition if the shard is closed.
   Result<SequenceNumber> Append(kv::Batch& batch, ShardId shard, const RecordInput& record);
+  // Appends `records` to one shard, in order: what Append gives each (consecutive sequence
+  // numbers), for one lock, one commit hook and one wake-up (Kinesis PutRecords). Returns the
+  // first number; record i has first + i. Errors: as Append, with nothing appended.
+  Result<SequenceNumber> AppendAll(kv::Batch& batch, ShardId shard,
+                                   std::span<const RecordInput> records);
   // A batch of the log's database, and its commit (for callers that append several records,
   // e.g. Kinesis PutRecords: one batch, one commit). Commit errors: kInternal.
   kv::Batch NewBatch() { return db_.NewBatch(); }

@@ -309,6 +309,27 @@ TEST_F(ShardLogTest, TrimmingWithFakeClock) {
   EXPECT_GT(next, first);
 }
 
+TEST_F(ShardLogTest, TrimBeforeDeletesConsumedRecords) {
+  ShardId shard = MakeStream("firehose/x");
+  SequenceNumber a = Put(shard, "a");
+  SequenceNumber b = Put(shard, "b");
+  SequenceNumber c = Put(shard, "c");
+  ASSERT_OK(log_->TrimBefore(shard, a));  // nothing below the first record
+  EXPECT_THAT(ReadAll(shard, a), ElementsAre("a", "b", "c"));
+  ASSERT_OK(log_->TrimBefore(shard, c));  // a and b consumed
+  EXPECT_THAT(log_->Read(shard, b, {}), StatusIs(ErrorCode::kOutOfRange));
+  ASSERT_OK_AND_ASSIGN(SequenceNumber horizon,
+                       log_->Resolve(shard, {.type = StartPosition::Type::kTrimHorizon}));
+  EXPECT_EQ(horizon, SequenceNumber{b.value + 1});
+  EXPECT_THAT(ReadAll(shard, c), ElementsAre("c"));
+  Reopen();
+  EXPECT_THAT(log_->Read(shard, a, {}), StatusIs(ErrorCode::kOutOfRange));
+  EXPECT_THAT(ReadAll(shard, c), ElementsAre("c"));
+  EXPECT_GT(Put(shard, "d"), c);
+  EXPECT_THAT(log_->TrimBefore({shard.stream, 7}, c), StatusIs(ErrorCode::kNotFound));
+  EXPECT_THAT(log_->TrimBefore({StreamId{999}, 0}, c), StatusIs(ErrorCode::kNotFound));
+}
+
 TEST_F(ShardLogTest, RestartRecovers) {
   ShardId shard = MakeStream("kinesis/orders", 2);
   ASSERT_OK(log_->SetAttributes(shard.stream, "{\"tags\":1}"));

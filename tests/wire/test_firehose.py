@@ -47,6 +47,20 @@ class FirehoseCase(harness.ServerTestCase):
                 out[item["Key"]] = self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
         return out
 
+    def wait_deleted(self, name):
+        """DeleteDeliveryStream answers at once; the stream is DELETING until its drain is
+        done, then gone (ResourceNotFoundException)."""
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while True:
+            try:
+                d = self.f.describe_delivery_stream(DeliveryStreamName=name)
+            except self.f.exceptions.ResourceNotFoundException:
+                return
+            self.assertEqual(d["DeliveryStreamDescription"]["DeliveryStreamStatus"], "DELETING")
+            if time.monotonic() > deadline:
+                self.fail(f"delivery stream {name} still DELETING")
+            time.sleep(0.02)
+
     def wait_objects(self, bucket, prefix="", count=1):
         """Objects under `prefix` once there are at least `count` of them."""
         deadline = time.monotonic() + DELIVERY_WAIT_S
@@ -99,8 +113,12 @@ class FirehoseControlPlaneTest(FirehoseCase):
 
         for name in ("cp-one", "cp-two", "cp-three"):
             self.f.delete_delivery_stream(DeliveryStreamName=name)
+        for name in ("cp-one", "cp-two", "cp-three"):
+            self.wait_deleted(name)
         with self.assertRaises(self.f.exceptions.ResourceNotFoundException):
             self.f.describe_delivery_stream(DeliveryStreamName="cp-one")
+        with self.assertRaises(self.f.exceptions.ResourceNotFoundException):
+            self.f.delete_delivery_stream(DeliveryStreamName="cp-one")
         self.assertEqual(self.f.list_delivery_streams()["DeliveryStreamNames"], [])
 
     def test_plain_s3_destination(self):

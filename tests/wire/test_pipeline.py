@@ -85,6 +85,20 @@ def lambda_handler(event, context):
 """
 
 
+# Blocks until the file named by the GATE variable exists, then upper-cases every record: the
+# test decides when the drain of a deleted stream may finish.
+GATED = """\
+import base64, os, time
+
+def lambda_handler(event, context):
+    while not os.path.exists(os.environ["GATE"]):
+        time.sleep(0.01)
+    return {"records": [{"recordId": r["recordId"], "result": "Ok",
+                         "data": base64.b64encode(base64.b64decode(r["data"]).upper()).decode()}
+                        for r in event["records"]]}
+"""
+
+
 class PipelineTest(harness.ServerTestCase):
     def setUp(self):
         self.lam = self.client("lambda")
@@ -201,6 +215,54 @@ class PipelineTest(harness.ServerTestCase):
             delivered = [k for k in self.objects("broken-lake", f"{name}/")
                          if "/processing-failed/" not in k]
             self.assertEqual(delivered, [], name)
+
+    def test_delete_answers_at_once_and_drains_in_the_background(self):
+        import os
+        gate = os.path.join(self.tmp_dir, "gate-open")
+        self.s3.create_bucket(Bucket="del-lake")
+        arn = self.lam.create_function(
+            FunctionName="gated", Runtime="python3.12", Role=ROLE, Timeout=300,
+            Handler="lambda_function.lambda_handler", Environment={"Variables": {"GATE": gate}},
+            Code={"ZipFile": python_function(GATED)})["FunctionArn"]
+        processing = self.processing(arn)
+        processing["Processors"][0]["Parameters"][2]["ParameterValue"] = "900"
+        self.f.create_delivery_stream(
+            DeliveryStreamName="del-me",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::del-lake", "Prefix": "out/",
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 900},
+                "ProcessingConfiguration": processing})
+        self.f.put_record_batch(DeliveryStreamName="del-me",
+                                Records=[{"Data": b"last-1\n"}, {"Data": b"last-2\n"}])
+        # Answers while the drain is stuck in the transform (the gate is closed).
+        self.f.delete_delivery_stream(DeliveryStreamName="del-me")
+        d = self.f.describe_delivery_stream(DeliveryStreamName="del-me")
+        self.assertEqual(d["DeliveryStreamDescription"]["DeliveryStreamStatus"], "DELETING")
+        self.assertIn("del-me", self.f.list_delivery_streams()["DeliveryStreamNames"])
+        self.f.delete_delivery_stream(DeliveryStreamName="del-me")  # again: accepted
+        with self.assertRaises(self.f.exceptions.ResourceNotFoundException):
+            self.f.put_record(DeliveryStreamName="del-me", Record={"Data": b"too late"})
+        with self.assertRaises(self.f.exceptions.ResourceInUseException):
+            self.f.create_delivery_stream(
+                DeliveryStreamName="del-me",
+                ExtendedS3DestinationConfiguration={
+                    "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::del-lake"})
+        with self.assertRaises(self.f.exceptions.ResourceInUseException):
+            self.f.update_destination(DeliveryStreamName="del-me", CurrentDeliveryStreamVersionId="1",
+                                      DestinationId="destinationId-000000000001",
+                                      ExtendedS3DestinationUpdate={"Prefix": "v2/"})
+        self.assertEqual(self.objects("del-lake"), {})
+        open(gate, "w").close()
+
+        def gone():
+            try:
+                self.f.describe_delivery_stream(DeliveryStreamName="del-me")
+                return False
+            except self.f.exceptions.ResourceNotFoundException:
+                return True
+        wait_for(gone, "del-me to be deleted")
+        self.assertEqual(sorted(self.lines("del-lake", "out/", 2)), ["LAST-1", "LAST-2"])
+        self.assertNotIn("del-me", self.f.list_delivery_streams()["DeliveryStreamNames"])
 
 
 if __name__ == "__main__":

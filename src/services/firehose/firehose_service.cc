@@ -366,7 +366,9 @@ Result<std::string> FirehoseService::DescribeDeliveryStream(const JsonValue& req
   WriteKey(w, "DeliveryStreamARN");
   WriteString(w, def.arn);
   WriteKey(w, "DeliveryStreamStatus");
-  WriteString(w, "ACTIVE");  // final at the first Describe: waiters never sleep
+  // ACTIVE at the first Describe (waiters never sleep); DELETING from DeleteDeliveryStream's
+  // answer until the drain is done, then ResourceNotFoundException.
+  WriteString(w, def.deleting ? "DELETING" : "ACTIVE");
   WriteKey(w, "DeliveryStreamEncryptionConfiguration");
   w.StartObject();
   if (attributes.encryption) {
@@ -474,7 +476,8 @@ Result<std::string> FirehoseService::DeleteDeliveryStream(const JsonValue& reque
   (void)force;  // there is no CMK to fail on: deletion always succeeds
   std::string name;
   RETURN_IF_ERROR(FindStream(request, context, &name).status());
-  // Drains: what was acknowledged is delivered before the stream goes away.
+  // Answers at once (DELETING); the stream drains (what was acknowledged is delivered) and
+  // goes away in the background, as on AWS.
   RETURN_IF_ERROR(engine_.DeleteStream(context.account_id, context.region, name));
   return Empty();
 }
