@@ -63,11 +63,44 @@ int64_t GetInt(const rapidjson::Value& v, const char* key) {
 
 }  // namespace
 
+// A stored change with its images split into attributes (what a Change points to).
+struct ChangeCapture::SplitImages {
+  EncodedChange stored;
+  std::optional<std::vector<table::EncodedEntry>> old_entries;
+  std::optional<std::vector<table::EncodedEntry>> new_entries;
+
+  const std::vector<table::EncodedEntry>* old_image() const {
+    return old_entries ? &*old_entries : nullptr;
+  }
+  const std::vector<table::EncodedEntry>* new_image() const {
+    return new_entries ? &*new_entries : nullptr;
+  }
+  static Result<SplitImages> Of(std::string_view data) {
+    SplitImages out;
+    ASSIGN_OR_RETURN(out.stored, SplitChange(data));
+    for (auto [image, entries] : {std::pair{&out.stored.old_image, &out.old_entries},
+                                  std::pair{&out.stored.new_image, &out.new_entries}}) {
+      if (!*image) continue;
+      Result<std::vector<table::EncodedEntry>> split = table::SplitItem(**image);
+      if (!split.ok()) return Status::Internal("corrupt change record");
+      *entries = std::move(split).value();
+    }
+    return out;
+  }
+};
+
 std::string EncodeChange(const std::optional<table::Item>& old_item,
                          const std::optional<table::Item>& new_item, table::ChangeOrigin origin,
                          int64_t micros) {
+  return EncodeChange(old_item, new_item, {}, origin, micros);
+}
+
+std::string EncodeChange(const std::optional<table::Item>& old_item,
+                         const std::optional<table::Item>& new_item,
+                         std::string_view new_encoding, table::ChangeOrigin origin,
+                         int64_t micros) {
   std::string out;
-  out.reserve(128);
+  out.reserve(128 + new_encoding.size());
   out.push_back(static_cast<char>(kChangeMagic));
   out.push_back(static_cast<char>(origin == table::ChangeOrigin::kTtl ? 1 : 0));
   kv::AppendUint64(&out, static_cast<uint64_t>(micros));
@@ -76,17 +109,21 @@ std::string EncodeChange(const std::optional<table::Item>& old_item,
     if (!*image) continue;
     const size_t at = out.size();
     AppendUint32(&out, 0);  // the length, filled in below
-    table::EncodeItem(**image, &out);
+    if (image == &new_item && !new_encoding.empty()) {
+      out.append(new_encoding);
+    } else {
+      table::EncodeItem(**image, &out);
+    }
     const uint32_t length = static_cast<uint32_t>(out.size() - at - 4);
     for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(length >> (24 - 8 * i));
   }
   return out;
 }
 
-Result<StoredChange> DecodeChange(std::string_view data) {
+Result<EncodedChange> SplitChange(std::string_view data) {
   const Status corrupt = Status::Internal("corrupt change record");
   if (data.size() < 11 || static_cast<uint8_t>(data[0]) != kChangeMagic) return corrupt;
-  StoredChange change;
+  EncodedChange change;
   change.origin = data[1] == 1 ? table::ChangeOrigin::kTtl : table::ChangeOrigin::kUser;
   data.remove_prefix(2);
   uint64_t micros = 0;
@@ -98,17 +135,43 @@ Result<StoredChange> DecodeChange(std::string_view data) {
     if ((images & (1 << bit)) == 0) continue;
     uint32_t length = 0;
     if (!ConsumeUint32(&data, &length) || length > data.size()) return corrupt;
-    Result<table::Item> item = table::DecodeItem(data.substr(0, length));
-    if (!item.ok()) return corrupt;
-    (bit == 0 ? change.old_item : change.new_item) = std::move(item).value();
+    (bit == 0 ? change.old_image : change.new_image) = data.substr(0, length);
     data.remove_prefix(length);
   }
-  if (!data.empty() || images == 0) return corrupt;
+  if (!data.empty() || images == 0 || images > 3) return corrupt;
   return change;
 }
 
-std::string DestinationPartitionKey(const table::KeySchema& keys, const table::Item& item) {
-  std::string hex = HexEncode(Md5(table::EncodeItem(table::TableStore::KeyOf(keys, item))));
+Result<StoredChange> DecodeChange(std::string_view data) {
+  ASSIGN_OR_RETURN(EncodedChange encoded, SplitChange(data));
+  StoredChange change{.origin = encoded.origin, .micros = encoded.micros};
+  for (auto [image, item] : {std::pair{&encoded.old_image, &change.old_item},
+                             std::pair{&encoded.new_image, &change.new_item}}) {
+    if (!*image) continue;
+    Result<table::Item> decoded = table::DecodeItem(**image);
+    if (!decoded.ok()) return Status::Internal("corrupt change record");
+    *item = std::move(decoded).value();
+  }
+  return change;
+}
+
+std::vector<table::EncodedEntry> KeyEntries(const table::KeySchema& keys,
+                                            const std::vector<table::EncodedEntry>& image) {
+  std::vector<table::EncodedEntry> out;
+  out.reserve(2);
+  for (const table::EncodedEntry& entry : image) {
+    if (entry.name == keys.hash.name || (keys.range && entry.name == keys.range->name)) {
+      out.push_back(entry);  // image is by name ascending, so out is too
+    }
+  }
+  return out;
+}
+
+std::string DestinationPartitionKey(const table::KeySchema& keys,
+                                    const std::vector<table::EncodedEntry>& image) {
+  std::string key;
+  table::JoinItem(KeyEntries(keys, image), &key);  // = EncodeItem(TableStore::KeyOf(item))
+  std::string hex = HexEncode(Md5(key));
   for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return hex;
 }
@@ -185,11 +248,13 @@ std::string ChangeCapture::ChangeLogName(uint64_t table_id) {
 Status ChangeCapture::Append(kv::Batch& batch, const table::TableDef& table,
                              const std::optional<table::Item>& old_item,
                              const std::optional<table::Item>& new_item,
-                             table::ChangeOrigin origin) {
+                             std::string_view new_encoding, table::ChangeOrigin origin) {
   const bool to_stream = table.stream.enabled;
   const bool to_destinations = table.HasActiveKinesisDestination();
   if (!to_stream && !to_destinations) return Status::Ok();
-  const std::string data = EncodeChange(old_item, new_item, origin, clock_.NowMicros());
+  // Built once, appended to both logs.
+  const std::string data =
+      EncodeChange(old_item, new_item, new_encoding, origin, clock_.NowMicros());
   if (to_stream) {
     ASSIGN_OR_RETURN(log::ShardId shard, StreamShardFor(table));
     RETURN_IF_ERROR(log_.Append(batch, shard, {.partition_key = {}, .data = data}).status());
@@ -207,14 +272,14 @@ Result<std::string> ChangeCapture::StreamRecordJson(const StreamMeta& meta,
   if (!record.data.empty() && static_cast<uint8_t>(record.data[0]) != kChangeMagic) {
     return Splice(record.data, sequence);  // a record of the JSON layout
   }
-  ASSIGN_OR_RETURN(StoredChange stored, DecodeChange(record.data));
+  ASSIGN_OR_RETURN(SplitImages images, SplitImages::Of(record.data));
   const Change change{.keys = meta.keys,
                       .region = meta.region,
                       .table_name = meta.table_name,
-                      .old_item = stored.old_item,
-                      .new_item = stored.new_item,
-                      .origin = stored.origin,
-                      .micros = stored.micros};
+                      .old_image = images.old_image(),
+                      .new_image = images.new_image(),
+                      .origin = images.stored.origin,
+                      .micros = images.stored.micros};
   // Stable across reads: 32 hex digits derived from the record's place in the stream.
   const std::string event_id = HexEncode(Md5(meta.Arn() + "/" + std::string(sequence)));
   return formatter_.StreamRecord(change, meta.view_type, sequence, event_id);
@@ -232,26 +297,30 @@ Result<DestinationRecordOut> ChangeCapture::DestinationRecordJson(const table::T
                      Splice(data, std::to_string(microseconds ? micros : micros / 1000)));
     return DestinationRecordOut{.partition_key = record.partition_key, .data = std::move(json)};
   }
-  ASSIGN_OR_RETURN(StoredChange stored, DecodeChange(record.data));
+  ASSIGN_OR_RETURN(SplitImages images, SplitImages::Of(record.data));
   const Change change{.keys = table.keys,
                       .region = table.region,
                       .table_name = table.name,
-                      .old_item = stored.old_item,
-                      .new_item = stored.new_item,
-                      .origin = stored.origin,
-                      .micros = stored.micros};
+                      .old_image = images.old_image(),
+                      .new_image = images.new_image(),
+                      .origin = images.stored.origin,
+                      .micros = images.stored.micros};
   // Stable across deliveries: a UUID derived from the table and the change's place in its log.
-  std::string digest = Md5("cdc/" + std::to_string(table.table_id) + "/" +
-                           std::to_string(record.sequence.value));
+  char name[64];
+  const int length = std::snprintf(name, sizeof(name), "cdc/%llu/%llu",
+                                   static_cast<unsigned long long>(table.table_id),
+                                   static_cast<unsigned long long>(record.sequence.value));
+  std::string digest = Md5(std::string_view(name, static_cast<size_t>(length)));
   digest[6] = static_cast<char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
   digest[8] = static_cast<char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
   const std::string hex = HexEncode(digest);
-  const std::string event_id = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" +
-                               hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-                               hex.substr(20);
+  std::string event_id;
+  event_id.reserve(36);
+  event_id.append(hex, 0, 8).append("-").append(hex, 8, 4).append("-").append(hex, 12, 4);
+  event_id.append("-").append(hex, 16, 4).append("-").append(hex, 20);
   return DestinationRecordOut{
       .partition_key = DestinationPartitionKey(
-          table.keys, stored.new_item ? *stored.new_item : *stored.old_item),
+          table.keys, change.new_image ? *change.new_image : *change.old_image),
       .data = formatter_.DestinationRecord(change, microseconds, event_id)};
 }
 

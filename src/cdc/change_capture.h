@@ -15,6 +15,7 @@
 #include "log/shard_log.h"
 #include "table/attribute_value.h"
 #include "table/catalog.h"
+#include "table/item_codec.h"
 #include "table/table_store.h"
 
 // Change data capture: turns every item change of a table into log records, in the item's own
@@ -22,17 +23,21 @@
 // table's Kinesis destinations (one internal change log per table, read by KinesisConnector).
 namespace salespipe::cdc {
 
-// One item change: as the table store reports it on the write path, or as decoded from the
-// log when a reader formats it.
+// One item change as a reader formats it: the images are item_codec encodings split into their
+// attributes (table::SplitItem), so formatting needs no decoded table::Item.
 struct Change {
   const table::KeySchema& keys;  // the table's primary key
   std::string_view region;
   std::string_view table_name;
-  const std::optional<table::Item>& old_item;  // absent for an insert
-  const std::optional<table::Item>& new_item;  // absent for a removal
+  const std::vector<table::EncodedEntry>* old_image = nullptr;  // absent for an insert
+  const std::vector<table::EncodedEntry>* new_image = nullptr;  // absent for a removal
   table::ChangeOrigin origin;
   int64_t micros = 0;  // when the change was made (epoch microseconds)
 };
+
+// The primary key attributes of `image` (those of `keys` present), by name ascending.
+std::vector<table::EncodedEntry> KeyEntries(const table::KeySchema& keys,
+                                            const std::vector<table::EncodedEntry>& image);
 
 // Renders change records in AWS's wire formats (implemented by services/dynamodb_streams, so
 // that the engine never writes wire JSON itself). Records are formatted when they are READ,
@@ -63,15 +68,33 @@ struct StoredChange {
   table::ChangeOrigin origin = table::ChangeOrigin::kUser;
   int64_t micros = 0;
 };
+// The same with the images as views of item_codec encodings (no decoding).
+struct EncodedChange {
+  std::optional<std::string_view> old_image;
+  std::optional<std::string_view> new_image;
+  table::ChangeOrigin origin = table::ChangeOrigin::kUser;
+  int64_t micros = 0;
+};
 std::string EncodeChange(const std::optional<table::Item>& old_item,
                          const std::optional<table::Item>& new_item, table::ChangeOrigin origin,
                          int64_t micros);
+// The same with the new image given as its item_codec encoding (`new_encoding`, used as is
+// when not empty).
+std::string EncodeChange(const std::optional<table::Item>& old_item,
+                         const std::optional<table::Item>& new_item,
+                         std::string_view new_encoding, table::ChangeOrigin origin,
+                         int64_t micros);
 // Errors: kInternal for a corrupt record.
 Result<StoredChange> DecodeChange(std::string_view data);
+// Splits a stored record without decoding its images (they must still be checked, e.g. by
+// table::SplitItem). The views point into `data`. Errors: kInternal for a corrupt record.
+Result<EncodedChange> SplitChange(std::string_view data);
 
 // The partition key of an item's Kinesis records: 32 upper-case hex digits of the MD5 of the
-// item's encoded primary key, so every change of one item goes to one shard.
-std::string DestinationPartitionKey(const table::KeySchema& keys, const table::Item& item);
+// item's encoded primary key, so every change of one item goes to one shard. `image` is any
+// image of the item, split by table::SplitItem.
+std::string DestinationPartitionKey(const table::KeySchema& keys,
+                                    const std::vector<table::EncodedEntry>& image);
 
 // A change formatted for a table's Kinesis destination.
 struct DestinationRecordOut {
@@ -121,7 +144,8 @@ class ChangeCapture final : public table::ChangeSink {
   // Errors: those of log::ShardLog::Append.
   Status Append(kv::Batch& batch, const table::TableDef& table,
                 const std::optional<table::Item>& old_item,
-                const std::optional<table::Item>& new_item, table::ChangeOrigin origin) override;
+                const std::optional<table::Item>& new_item, std::string_view new_encoding,
+                table::ChangeOrigin origin) override;
 
   // Brings the streams of `table` in line with its definition: creates the stream of
   // latest_stream_label while enabled, and closes every other open stream of the table
@@ -159,6 +183,7 @@ class ChangeCapture final : public table::ChangeSink {
   log::ShardLog& log() { return log_; }
 
  private:
+  struct SplitImages;
   static std::string StreamName(std::string_view account, std::string_view region,
                                 std::string_view table, std::string_view label);
   static std::string ChangeLogName(uint64_t table_id);

@@ -1,6 +1,8 @@
 #include "cdc/kinesis_connector.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "common/arn.h"
 #include "common/logging.h"
@@ -101,6 +103,7 @@ Status KinesisConnector::StartDestination(const table::TableDef& table,
   kv::Batch batch = db_.NewBatch();
   batch.Put(kv::Cf::kMeta, CheckpointKey(table.table_id, stream_arn), value);
   RETURN_IF_ERROR(db_.Commit(batch));
+  checkpoints_[CheckpointKey(table.table_id, stream_arn)] = high.value + 1;
   {
     MutexLock lock(mu_);
     warned_.erase(CheckpointKey(table.table_id, stream_arn));
@@ -135,6 +138,16 @@ Result<int64_t> KinesisConnector::RunOnce() {
   return total;
 }
 
+int64_t KinesisConnector::Skip(const table::TableDef& table,
+                               const table::KinesisDestination& destination,
+                               const Status& status) {
+  // The stream is being deleted or resharded under us: nothing of this batch is committed;
+  // the next wake-up retries from the same checkpoint.
+  SPDLOG_WARN("table {}: delivering to {}: {}", table.name, destination.stream_arn,
+              status.ToString());
+  return 0;
+}
+
 Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
                                               const table::KinesisDestination& destination,
                                               int max_records) {
@@ -142,11 +155,16 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   if (!change_log) return 0;
   MutexLock deliver(deliver_mu_);
   const std::string checkpoint_key = CheckpointKey(table.table_id, destination.stream_arn);
-  ASSIGN_OR_RETURN(std::optional<std::string> checkpoint, db_.Get(kv::Cf::kMeta, checkpoint_key));
-  if (!checkpoint) return 0;  // not started (StartDestination writes it before activating)
-  std::string_view view = *checkpoint;
   uint64_t next = 0;
-  if (!kv::ConsumeUint64(&view, &next)) return Status::Internal("corrupt checkpoint");
+  if (auto cached = checkpoints_.find(checkpoint_key); cached != checkpoints_.end()) {
+    next = cached->second;
+  } else {
+    ASSIGN_OR_RETURN(std::optional<std::string> checkpoint,
+                     db_.Get(kv::Cf::kMeta, checkpoint_key));
+    if (!checkpoint) return 0;  // not started (StartDestination writes it before activating)
+    std::string_view view = *checkpoint;
+    if (!kv::ConsumeUint64(&view, &next)) return Status::Internal("corrupt checkpoint");
+  }
 
   std::optional<std::string> log_name = KinesisLogNameForArn(destination.stream_arn);
   Result<log::StreamInfo> kinesis =
@@ -174,29 +192,37 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   RETURN_IF_ERROR(read.status());
   if (read->records.empty()) return 0;
 
-  kv::Batch batch = db_.NewBatch();
+  // Format every change, then append them shard by shard (one AppendAll each: one lock, one
+  // commit hook, one wake-up per shard). An item's changes all go to one shard, in log order.
+  std::vector<DestinationRecordOut> outs;
+  outs.reserve(read->records.size());
+  std::vector<std::pair<log::ShardId, std::vector<log::RecordInput>>> groups;
   for (const log::Record& record : read->records) {
     ASSIGN_OR_RETURN(DestinationRecordOut out,
                      capture_.DestinationRecordJson(table, record,
                                                     destination.microsecond_precision));
+    outs.push_back(std::move(out));
+  }
+  kv::Batch batch = db_.NewBatch();
+  for (const DestinationRecordOut& out : outs) {
     Result<log::ShardId> shard =
         log_.ShardForHashKey(kinesis->id, log::HashOfPartitionKey(out.partition_key));
-    Result<log::SequenceNumber> appended =
-        shard.ok() ? log_.Append(batch, *shard, {.partition_key = out.partition_key,
-                                                 .data = out.data})
-                   : Result<log::SequenceNumber>(shard.status());
-    if (!appended.ok()) {
-      // The stream is being deleted or resharded under us: nothing of this batch is
-      // committed; the next wake-up retries from the same checkpoint.
-      SPDLOG_WARN("table {}: delivering to {}: {}", table.name, destination.stream_arn,
-                  appended.status().ToString());
-      return 0;
-    }
+    if (!shard.ok()) return Skip(table, destination, shard.status());
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == *shard; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {*shard, {}});
+    group->second.push_back({.partition_key = out.partition_key, .data = out.data});
   }
+  for (const auto& [shard, records] : groups) {
+    Result<log::SequenceNumber> appended = log_.AppendAll(batch, shard, records);
+    if (!appended.ok()) return Skip(table, destination, appended.status());
+  }
+  const uint64_t advanced = read->records.back().sequence.value + 1;
   std::string value;
-  kv::AppendUint64(&value, read->records.back().sequence.value + 1);
+  kv::AppendUint64(&value, advanced);
   batch.Put(kv::Cf::kMeta, checkpoint_key, value);
   RETURN_IF_ERROR(db_.Commit(batch));
+  checkpoints_[checkpoint_key] = advanced;
   return static_cast<int64_t>(read->records.size());
 }
 

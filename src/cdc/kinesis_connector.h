@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class KinesisConnector {
 
  private:
   static std::string CheckpointKey(uint64_t table_id, std::string_view stream_arn);
+  // Logs why a step delivered nothing (its batch is dropped) and returns 0.
+  static int64_t Skip(const table::TableDef& table, const table::KinesisDestination& destination,
+                      const Status& status);
   void Loop();
 
   // Set at construction.
@@ -83,6 +87,9 @@ class KinesisConnector {
   uint64_t listener_ = 0;
 
   Mutex deliver_mu_;  // held by DeliverStep and StartDestination (checkpoint read-modify-write)
+  // The checkpoints as last committed (key -> next sequence number): only this class writes
+  // them, so a step reads RocksDB only for a checkpoint it has not seen yet.
+  std::map<std::string, uint64_t> checkpoints_ GUARDED_BY(deliver_mu_);
 
   Mutex mu_;  // guards the fields below; the thread waits on cv_
   std::condition_variable cv_;

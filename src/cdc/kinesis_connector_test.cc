@@ -8,6 +8,7 @@
 #include "common/test_util.h"
 #include "kv/test_db.h"
 #include "table/catalog.h"
+#include "table/item_codec.h"
 #include "table/table_store.h"
 
 namespace salespipe::cdc {
@@ -18,6 +19,14 @@ using table::AttributeValue;
 using table::Item;
 
 constexpr std::string_view kArn = "arn:aws:kinesis:us-east-1:000000000000:stream/out";
+
+std::string ScalarOf(const std::vector<table::EncodedEntry>& image, std::string_view name) {
+  for (const table::EncodedEntry& entry : image) {
+    std::string_view value = entry.value;
+    if (entry.name == name) return table::DecodeValue(&value).value().scalar();
+  }
+  return "";
+}
 
 // Records "<id>:<version or REMOVE>" so tests can check content and order without JSON.
 class FakeFormatter final : public RecordFormatter {
@@ -31,9 +40,9 @@ class FakeFormatter final : public RecordFormatter {
   }
   std::string DestinationRecord(const Change& change, bool microseconds,
                                 std::string_view event_id) const override {
-    const Item& item = change.new_item ? *change.new_item : *change.old_item;
-    return item.at("id").scalar() + ":" +
-           (change.new_item ? change.new_item->at("v").scalar() : "REMOVE") + "@" +
+    const auto& image = change.new_image ? *change.new_image : *change.old_image;
+    return ScalarOf(image, "id") + ":" +
+           (change.new_image ? ScalarOf(*change.new_image, "v") : "REMOVE") + "@" +
            std::to_string(microseconds ? change.micros : change.micros / 1000);
   }
 };

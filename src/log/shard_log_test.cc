@@ -222,6 +222,38 @@ TEST_F(ShardLogTest, UncommittedBatchHidesLaterRecordsAndDroppedBatchAbandons) {
   EXPECT_THAT(ReadAll(shard, from), ElementsAre("held", "later", "last"));
 }
 
+TEST_F(ShardLogTest, AppendAllTakesConsecutiveNumbersAndIsHeldBackAsOne) {
+  ShardId shard = MakeStream("s");
+  ASSERT_OK_AND_ASSIGN(SequenceNumber from,
+                       log_->Resolve(shard, {.type = StartPosition::Type::kTrimHorizon}));
+  const std::vector<RecordInput> run = {{.partition_key = "k1", .data = "a"},
+                                        {.partition_key = "k2", .data = "b"},
+                                        {.partition_key = "k3", .data = "c"}};
+  {
+    kv::Batch held = db_.get().NewBatch();
+    ASSERT_OK_AND_ASSIGN(SequenceNumber first, log_->AppendAll(held, shard, run));
+    Put(shard, "later");  // committed, but behind the whole uncommitted run
+    EXPECT_THAT(ReadAll(shard, from), IsEmpty());
+    ASSERT_OK(db_.get().Commit(held));
+    ASSERT_OK_AND_ASSIGN(ReadResult read, log_->Read(shard, from, {}));
+    ASSERT_EQ(read.records.size(), 4u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(read.records[i].sequence.value, first.value + i);
+      EXPECT_EQ(read.records[i].partition_key, run[i].partition_key);
+      EXPECT_EQ(read.records[i].data, run[i].data);
+    }
+    EXPECT_GT(read.records[3].sequence.value, first.value + 2);
+  }
+  {
+    kv::Batch dropped = db_.get().NewBatch();
+    ASSERT_OK(log_->AppendAll(dropped, shard, run).status());
+    Put(shard, "last");
+  }  // dropped without commit: the whole run is abandoned, later records show
+  EXPECT_THAT(ReadAll(shard, from), ElementsAre("a", "b", "c", "later", "last"));
+  kv::Batch empty = db_.get().NewBatch();
+  EXPECT_THAT(log_->AppendAll(empty, shard, {}), StatusIs(ErrorCode::kInvalidArgument));
+}
+
 TEST_F(ShardLogTest, LimitsAndMillisBehindLatest) {
   ShardId shard = MakeStream("s");
   Put(shard, "aaaa");

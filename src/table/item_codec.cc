@@ -244,6 +244,86 @@ bool DecodeValueInto(std::string_view* in, int depth, AttributeValue* out) {
   }
 }
 
+bool VisitValueInto(std::string_view* in, int depth, EncodedValueVisitor& visitor) {
+  if (in->empty()) return false;
+  const auto tag = static_cast<unsigned char>((*in)[0]);
+  in->remove_prefix(1);
+  const auto type = static_cast<AttributeType>(tag);
+  switch (type) {
+    case AttributeType::kNull:
+      visitor.Null();
+      return true;
+    case AttributeType::kBool: {
+      if (in->empty() || static_cast<unsigned char>((*in)[0]) > 1) return false;
+      visitor.Bool((*in)[0] == 1);
+      in->remove_prefix(1);
+      return true;
+    }
+    case AttributeType::kString:
+    case AttributeType::kNumber:
+    case AttributeType::kBinary: {
+      std::string_view bytes;
+      if (!GetBytes(in, &bytes)) return false;
+      visitor.Scalar(type, bytes);
+      return true;
+    }
+    case AttributeType::kStringSet:
+    case AttributeType::kNumberSet:
+    case AttributeType::kBinarySet: {
+      size_t count;
+      if (!GetCount(in, /*min_bytes=*/1, &count)) return false;
+      visitor.BeginSet(type);
+      for (size_t i = 0; i < count; ++i) {
+        std::string_view member;
+        if (!GetBytes(in, &member)) return false;
+        visitor.SetMember(member);
+      }
+      visitor.EndSet();
+      return true;
+    }
+    case AttributeType::kList: {
+      size_t count;
+      if (depth >= kMaxDecodeDepth || !GetCount(in, /*min_bytes=*/1, &count)) return false;
+      visitor.BeginList();
+      for (size_t i = 0; i < count; ++i) {
+        if (!VisitValueInto(in, depth + 1, visitor)) return false;
+      }
+      visitor.EndList();
+      return true;
+    }
+    case AttributeType::kMap: {
+      size_t count;
+      if (depth >= kMaxDecodeDepth || !GetCount(in, /*min_bytes=*/2, &count)) return false;
+      visitor.BeginMap();
+      for (size_t i = 0; i < count; ++i) {
+        std::string_view name;
+        if (!GetBytes(in, &name)) return false;
+        visitor.Key(name);
+        if (!VisitValueInto(in, depth + 1, visitor)) return false;
+      }
+      visitor.EndMap();
+      return true;
+    }
+  }
+  return false;  // unknown tag
+}
+
+// Skips one value (for SplitItem): a visitor that ignores everything.
+class SkipVisitor final : public EncodedValueVisitor {
+ public:
+  void Null() override {}
+  void Bool(bool) override {}
+  void Scalar(AttributeType, std::string_view) override {}
+  void BeginSet(AttributeType) override {}
+  void SetMember(std::string_view) override {}
+  void EndSet() override {}
+  void BeginList() override {}
+  void EndList() override {}
+  void BeginMap() override {}
+  void Key(std::string_view) override {}
+  void EndMap() override {}
+};
+
 }  // namespace
 
 void EncodeValue(const AttributeValue& value, std::string* out) {
@@ -294,6 +374,41 @@ Result<Item> DecodeItem(std::string_view bytes) {
   Item item;
   if (!DecodeMapInto(&bytes, /*depth=*/0, &item) || !bytes.empty()) return Corrupt();
   return item;
+}
+
+Status VisitValue(std::string_view* in, EncodedValueVisitor& visitor) {
+  if (!VisitValueInto(in, /*depth=*/0, visitor)) return Corrupt();
+  return Status::Ok();
+}
+
+Result<std::vector<EncodedEntry>> SplitItem(std::string_view bytes) {
+  if (bytes.empty() || bytes[0] != kFormatVersion) return Corrupt();
+  bytes.remove_prefix(1);
+  size_t count;
+  if (!GetCount(&bytes, /*min_bytes=*/2, &count)) return Corrupt();
+  std::vector<EncodedEntry> entries;
+  entries.reserve(count);
+  SkipVisitor skip;
+  for (size_t i = 0; i < count; ++i) {
+    EncodedEntry entry;
+    if (!GetBytes(&bytes, &entry.name)) return Corrupt();
+    if (!entries.empty() && !(entries.back().name < entry.name)) return Corrupt();
+    const char* start = bytes.data();
+    if (!VisitValueInto(&bytes, /*depth=*/0, skip)) return Corrupt();
+    entry.value = std::string_view(start, static_cast<size_t>(bytes.data() - start));
+    entries.push_back(entry);
+  }
+  if (!bytes.empty()) return Corrupt();
+  return entries;
+}
+
+void JoinItem(const std::vector<EncodedEntry>& entries, std::string* out) {
+  out->push_back(kFormatVersion);
+  PutVarint(entries.size(), out);
+  for (const EncodedEntry& entry : entries) {
+    PutBytes(entry.name, out);
+    out->append(entry.value);
+  }
 }
 
 Result<AttributeValue> DecodeValue(std::string_view* in) {

@@ -212,8 +212,9 @@ Result<size_t> TableStore::StageWrite(kv::Batch& batch, TableHandle& table, cons
                                       const std::optional<Item>& old_item,
                                       const std::optional<Item>& new_item, ChangeOrigin origin) {
   size_t new_size = 0;
+  std::string encoded;
   if (new_item) {
-    std::string encoded = EncodeItem(*new_item);
+    encoded = EncodeItem(*new_item);
     new_size = encoded.size();
     batch.Put(kv::Cf::kItems, item_key, encoded);
   } else {
@@ -226,7 +227,7 @@ Result<size_t> TableStore::StageWrite(kv::Batch& batch, TableHandle& table, cons
     if (new_key) batch.Put(kv::Cf::kIndex, *new_key, EncodeItem(Project(def, index, *new_item)));
   }
   // The change record rides in the same batch: no write without its record.
-  if (sink_) RETURN_IF_ERROR(sink_->Append(batch, def, old_item, new_item, origin));
+  if (sink_) RETURN_IF_ERROR(sink_->Append(batch, def, old_item, new_item, encoded, origin));
   return new_size;
 }
 

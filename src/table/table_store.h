@@ -29,10 +29,11 @@ class ChangeSink {
  public:
   virtual ~ChangeSink() = default;
   // Called only for writes that change the item. `old_item`/`new_item` are absent for
-  // inserts/removals. Errors abort the whole write.
+  // inserts/removals; `new_encoding` is EncodeItem(*new_item) as stored (empty without a new
+  // item), so the sink need not encode it again. Errors abort the whole write.
   virtual Status Append(kv::Batch& batch, const TableDef& table,
                         const std::optional<Item>& old_item, const std::optional<Item>& new_item,
-                        ChangeOrigin origin) = 0;
+                        std::string_view new_encoding, ChangeOrigin origin) = 0;
 };
 
 // The result of one conditional write.

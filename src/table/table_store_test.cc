@@ -3,6 +3,7 @@
 #include "common/test_util.h"
 #include "kv/test_db.h"
 #include "table/expression.h"
+#include "table/item_codec.h"
 #include "table/ttl_sweeper.h"
 
 namespace salespipe::table {
@@ -19,7 +20,10 @@ AttributeValue N(std::string n) { return AttributeValue::Number(std::move(n)); }
 class RecordingSink final : public ChangeSink {
  public:
   Status Append(kv::Batch& batch, const TableDef& table, const std::optional<Item>& old_item,
-                const std::optional<Item>& new_item, ChangeOrigin origin) override {
+                const std::optional<Item>& new_item, std::string_view new_encoding,
+                ChangeOrigin origin) override {
+    // The encoding handed over is the stored one.
+    EXPECT_EQ(new_encoding, new_item ? EncodeItem(*new_item) : std::string());
     changes.push_back({old_item, new_item, origin});
     return Status::Ok();
   }

@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 
 #include "common/test_util.h"
+#include "services/dynamodb/attribute_json.h"
+#include "table/item_codec.h"
 #include "services/dynamodb_streams/dynamodb_streams_service.h"
 
 namespace salespipe::services::dynamodb_streams {
@@ -32,11 +34,21 @@ rapidjson::Document Parse(const std::string& json) {
 const Item kOld = {{"id", AttributeValue::String("o1")}, {"amount", AttributeValue::Number("1")}};
 const Item kNew = {{"id", AttributeValue::String("o1")}, {"amount", AttributeValue::Number("2")}};
 
+// An image as a cdc::Change holds it: the item's encoding split into attributes.
+struct Image {
+  explicit Image(const Item& item)
+      : bytes(table::EncodeItem(item)), entries(table::SplitItem(bytes).value()) {}
+  Image(const Image&) = delete;
+  std::string bytes;
+  std::vector<table::EncodedEntry> entries;
+};
+
 TEST(ChangeFormatTest, ViewTypesChooseImages) {
   const auto def = Orders();
   ChangeFormatter f;
-  const std::optional<Item> old_item = kOld, new_item = kNew, none;
-  cdc::Change modify{.keys = def.keys, .region = def.region, .table_name = def.name, .old_item = old_item, .new_item = new_item,
+  const Image old_item(kOld), new_item(kNew);
+  cdc::Change modify{.keys = def.keys, .region = def.region, .table_name = def.name,
+                     .old_image = &old_item.entries, .new_image = &new_item.entries,
                      .origin = ChangeOrigin::kUser, .micros = 1714566897123456};
   struct Case {
     const char* view;
@@ -63,7 +75,8 @@ TEST(ChangeFormatTest, ViewTypesChooseImages) {
     EXPECT_EQ(ddb["SizeBytes"].GetUint64(), expected) << c.view;
     EXPECT_FALSE(doc.HasMember("userIdentity"));
   }
-  cdc::Change insert{.keys = def.keys, .region = def.region, .table_name = def.name, .old_item = none, .new_item = new_item,
+  cdc::Change insert{.keys = def.keys, .region = def.region, .table_name = def.name,
+                     .old_image = nullptr, .new_image = &new_item.entries,
                      .origin = ChangeOrigin::kUser, .micros = 0};
   auto doc = Parse(f.StreamRecord(insert, "OLD_IMAGE", "400000000000000000002", "e"));
   EXPECT_STREQ(doc["eventName"].GetString(), "INSERT");
@@ -74,8 +87,9 @@ TEST(ChangeFormatTest, ViewTypesChooseImages) {
 TEST(ChangeFormatTest, TtlRemovalCarriesServiceIdentity) {
   const auto def = Orders();
   ChangeFormatter f;
-  const std::optional<Item> old_item = kOld, none;
-  cdc::Change ttl{.keys = def.keys, .region = def.region, .table_name = def.name, .old_item = old_item, .new_item = none,
+  const Image old_item(kOld);
+  cdc::Change ttl{.keys = def.keys, .region = def.region, .table_name = def.name,
+                  .old_image = &old_item.entries, .new_image = nullptr,
                   .origin = ChangeOrigin::kTtl, .micros = 5'000'000};
   auto doc = Parse(f.StreamRecord(ttl, "NEW_AND_OLD_IMAGES", "400000000000000000003", "e"));
   EXPECT_STREQ(doc["eventName"].GetString(), "REMOVE");
@@ -91,8 +105,9 @@ TEST(ChangeFormatTest, TtlRemovalCarriesServiceIdentity) {
 TEST(ChangeFormatTest, DestinationRecordHasBothImagesAndMillis) {
   const auto def = Orders();
   ChangeFormatter f;
-  const std::optional<Item> old_item = kOld, new_item = kNew;
-  cdc::Change modify{.keys = def.keys, .region = def.region, .table_name = def.name, .old_item = old_item, .new_item = new_item,
+  const Image old_item(kOld), new_item(kNew);
+  cdc::Change modify{.keys = def.keys, .region = def.region, .table_name = def.name,
+                     .old_image = &old_item.entries, .new_image = &new_item.entries,
                      .origin = ChangeOrigin::kUser, .micros = 1714566897123456};
   const std::string uuid = "4f6a2c1e-9b7d-4e8f-a1b2-c3d4e5f60718";
   rapidjson::Document doc = Parse(f.DestinationRecord(modify, false, uuid));
@@ -108,6 +123,54 @@ TEST(ChangeFormatTest, DestinationRecordHasBothImagesAndMillis) {
   EXPECT_FALSE(doc["dynamodb"].HasMember("StreamViewType"));
   const std::string micros = f.DestinationRecord(modify, true, uuid);
   EXPECT_NE(micros.find("\"ApproximateCreationDateTime\":1714566897123456,"), std::string::npos);
+}
+
+// The images are written from their encoding: the JSON and SizeBytes must be what
+// dynamodb::WriteAttributeMap and table::ItemSizeBytes give for the decoded item.
+TEST(ChangeFormatTest, ImagesMatchTheAttributeJsonOfTheDecodedItem) {
+  auto def = Orders();
+  def.keys.range = table::KeyElement{.name = "at", .type = table::AttributeType::kNumber};
+  const Item item = {
+      {"id", AttributeValue::String("o\"1\u00e9")},
+      {"at", AttributeValue::Number("-12.500")},
+      {"blob", AttributeValue::Binary(std::string("\0\xff\x10", 3))},
+      {"flag", AttributeValue::Bool(true)},
+      {"gone", AttributeValue::Null()},
+      {"tags", AttributeValue::Set(table::AttributeType::kStringSet, {"a", "b"})},
+      {"nums", AttributeValue::Set(table::AttributeType::kNumberSet, {"0.001", "100"})},
+      {"bins", AttributeValue::Set(table::AttributeType::kBinarySet, {"x", "yz"})},
+      {"list", AttributeValue::List({AttributeValue::Number("0"), AttributeValue::List({}),
+                                     AttributeValue::Map({{"k", AttributeValue::Null()}})})},
+      {"map", AttributeValue::Map({{"inner", AttributeValue::Map({{"deep", AttributeValue::String("")}})},
+                                   {"n", AttributeValue::Number("7")}})},
+      {"empty", AttributeValue::Map({})},
+  };
+  auto json_of = [](const Item& i) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    dynamodb::WriteAttributeMap(w, i);
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  auto member_json = [](const rapidjson::Value& v) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    v.Accept(w);
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  const Image image(item);
+  ChangeFormatter f;
+  cdc::Change insert{.keys = def.keys, .region = def.region, .table_name = def.name,
+                     .old_image = nullptr, .new_image = &image.entries,
+                     .origin = ChangeOrigin::kUser, .micros = 0};
+  const Item keys = {{"at", item.at("at")}, {"id", item.at("id")}};
+  for (const std::string& json : {f.DestinationRecord(insert, false, "e"),
+                                  f.StreamRecord(insert, "NEW_IMAGE", "400000000000000000001", "e")}) {
+    auto doc = Parse(json);
+    EXPECT_EQ(member_json(doc["dynamodb"]["NewImage"]), json_of(item));
+    EXPECT_EQ(member_json(doc["dynamodb"]["Keys"]), json_of(keys));
+    EXPECT_EQ(doc["dynamodb"]["SizeBytes"].GetUint64(),
+              table::ItemSizeBytes(keys) + table::ItemSizeBytes(item));
+  }
 }
 
 TEST(StreamIdentifiersTest, FormatsMatchBotocoreLengths) {

@@ -25,21 +25,39 @@ std::string KinesisService::LogName(std::string_view account, std::string_view r
   return out;
 }
 
+namespace {
+// Writes `value` as exactly `width` decimal digits, zero-padded (printf's %0<width>llu for
+// values that fit): snprintf costs ~10x more and runs for every record PutRecords answers.
+void PutDigits(char* out, int width, unsigned long long value) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+}  // namespace
+
 std::string KinesisService::FormatShardId(uint32_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "shardId-%012u", index);
-  return buf;
+  std::string out = "shardId-000000000000";
+  PutDigits(out.data() + 8, 12, index);
+  return out;
 }
 
 // 56 digits: "49" | stream id (20) | shard index (14) | engine sequence (20). Within a shard the
 // prefix is fixed, so numeric order is the engine's order; the shard is recoverable, as AWS's
 // numbers encode theirs (GetShardIterator checks it).
 std::string KinesisService::FormatSequenceNumber(log::ShardId shard, log::SequenceNumber seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "49%020llu%014u%020llu",
-                static_cast<unsigned long long>(shard.stream.value), shard.index,
-                static_cast<unsigned long long>(seq.value));
-  return buf;
+  std::string out(kSequenceNumberDigits, '0');
+  FormatSequenceNumberTo(shard, seq, out.data());
+  return out;
+}
+
+void KinesisService::FormatSequenceNumberTo(log::ShardId shard, log::SequenceNumber seq,
+                                            char* out) {
+  out[0] = '4';
+  out[1] = '9';
+  PutDigits(out + 2, 20, shard.stream.value);
+  PutDigits(out + 22, 14, shard.index);
+  PutDigits(out + 36, 20, seq.value);
 }
 
 Result<std::pair<log::ShardId, log::SequenceNumber>> KinesisService::ParseSequenceNumber(
@@ -498,14 +516,17 @@ struct PutInput {
 };
 
 // Reads one record's members (PutRecord's request or a PutRecords entry) at `path`.
-Status ReadPutInput(const JsonValue& value, std::string_view path, ValidationErrors& errors,
-                    PutInput* out) {
+// `index` is the record's 0-based place in PutRecords, or -1 for PutRecord.
+Status ReadPutInput(const JsonValue& value, int index, ValidationErrors& errors, PutInput* out) {
   ASSIGN_OR_RETURN(auto data, GetString(value, "Data"));
   ASSIGN_OR_RETURN(auto key, GetString(value, "PartitionKey"));
   ASSIGN_OR_RETURN(out->explicit_hash_key, GetString(value, "ExplicitHashKey"));
-  std::string prefix = path.empty() ? "" : std::string(path) + ".";
+  // Built only for an error: this runs for every record of a PutRecords.
+  auto prefix = [index] {
+    return index < 0 ? std::string() : "records." + std::to_string(index + 1) + ".member.";
+  };
   if (!data) {
-    errors.AddNull(prefix + "data");
+    errors.AddNull(prefix() + "data");
   } else {
     auto decoded = Base64Decode(*data);
     if (!decoded) return SerializationError("Base64 encoded blob is invalid");
@@ -513,14 +534,16 @@ Status ReadPutInput(const JsonValue& value, std::string_view path, ValidationErr
     if (static_cast<int64_t>(out->data.size()) > kMaxRecordBytes) {
       errors.AddConstraint("java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(out->data.size()) +
                                " cap=" + std::to_string(out->data.size()) + "]",
-                           prefix + "data", "Member must have length less than or equal to 1048576");
+                           prefix() + "data", "Member must have length less than or equal to 1048576");
     }
   }
   if (!key) {
-    errors.AddNull(prefix + "partitionKey");
+    errors.AddNull(prefix() + "partitionKey");
   } else {
     out->partition_key = *key;
-    AddLengthConstraint(errors, *key, prefix + "partitionKey", 1, 256);
+    if (key->empty() || key->size() > 256) {
+      AddLengthConstraint(errors, *key, prefix() + "partitionKey", 1, 256);
+    }
   }
   return Status::Ok();
 }
@@ -546,7 +569,7 @@ Result<std::string> KinesisService::PutRecord(const JsonValue& request,
   ValidationErrors errors;
   ASSIGN_OR_RETURN(auto target, ReadTarget(request, context, errors));
   PutInput input;
-  RETURN_IF_ERROR(ReadPutInput(request, "", errors, &input));
+  RETURN_IF_ERROR(ReadPutInput(request, -1, errors, &input));
   ASSIGN_OR_RETURN(auto ordering, GetString(request, "SequenceNumberForOrdering"));
   RETURN_IF_ERROR(Validation(errors));
   if (input.data.size() + input.partition_key.size() > static_cast<size_t>(kMaxRecordBytes)) {
@@ -594,8 +617,7 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
     inputs.resize(records->Size());
     for (rapidjson::SizeType i = 0; i < records->Size(); ++i) {
       RETURN_IF_ERROR(ExpectObject((*records)[i]));
-      RETURN_IF_ERROR(ReadPutInput((*records)[i], "records." + std::to_string(i + 1) + ".member",
-                                   errors, &inputs[i]));
+      RETURN_IF_ERROR(ReadPutInput((*records)[i], static_cast<int>(i), errors, &inputs[i]));
     }
   }
   RETURN_IF_ERROR(Validation(errors));
@@ -624,22 +646,39 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
     }
     return std::nullopt;
   };
-  kv::Batch batch = log_.NewBatch();
+  // Records grouped by shard, in request order within each: one AppendAll per shard.
+  std::vector<std::pair<ShardId, std::vector<size_t>>> groups;
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::optional<ShardId> shard = route(hashes[i]);
     if (!shard) continue;
-    auto seq = log_.Append(batch, *shard, {.partition_key = inputs[i].partition_key,
-                                            .data = inputs[i].data});
-    if (!seq.ok() && seq.status().code() == ErrorCode::kFailedPrecondition) {
-      auto rerouted = log_.ShardForHashKey(stream.id, hashes[i]);
-      if (rerouted.ok()) {
-        shard = *rerouted;
-        seq = log_.Append(batch, *shard, {.partition_key = inputs[i].partition_key,
-                                           .data = inputs[i].data});
-      }
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == *shard; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {*shard, {}});
+    group->second.push_back(i);
+  }
+  kv::Batch batch = log_.NewBatch();
+  std::vector<log::RecordInput> run;
+  for (const auto& [shard, indexes] : groups) {
+    run.clear();
+    for (size_t i : indexes) {
+      run.push_back({.partition_key = inputs[i].partition_key, .data = inputs[i].data});
     }
-    if (!seq.ok()) continue;  // reported per record below
-    outcomes[i] = {shard, *seq};
+    auto first = log_.AppendAll(batch, shard, run);
+    if (first.ok()) {
+      for (size_t k = 0; k < indexes.size(); ++k) {
+        outcomes[indexes[k]] = {shard, SequenceNumber{first->value + k}};
+      }
+      continue;
+    }
+    if (first.status().code() != ErrorCode::kFailedPrecondition) continue;  // reported below
+    // The shard closed since the snapshot (a concurrent reshard): route each record again.
+    for (size_t i : indexes) {
+      auto rerouted = log_.ShardForHashKey(stream.id, hashes[i]);
+      if (!rerouted.ok()) continue;
+      auto seq = log_.Append(batch, *rerouted, {.partition_key = inputs[i].partition_key,
+                                                 .data = inputs[i].data});
+      if (seq.ok()) outcomes[i] = {*rerouted, *seq};
+    }
   }
   RETURN_IF_ERROR(log_.Commit(batch));
   int failed = 0;
@@ -652,13 +691,21 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
   w.Int(failed);
   WriteKey(w, "Records");
   w.StartArray();
+  char sequence[kSequenceNumberDigits];
+  std::string shard_id;
+  std::optional<uint32_t> shard_id_of;  // the shard shard_id names (records run by shard)
   for (auto& o : outcomes) {
     w.StartObject();
     if (o.shard) {
+      FormatSequenceNumberTo(*o.shard, o.seq, sequence);
       WriteKey(w, "SequenceNumber");
-      WriteString(w, FormatSequenceNumber(*o.shard, o.seq));
+      WriteString(w, std::string_view(sequence, sizeof(sequence)));
+      if (shard_id_of != o.shard->index) {
+        shard_id = FormatShardId(o.shard->index);
+        shard_id_of = o.shard->index;
+      }
       WriteKey(w, "ShardId");
-      WriteString(w, FormatShardId(o.shard->index));
+      WriteString(w, shard_id);
     } else {
       WriteKey(w, "ErrorCode");
       WriteString(w, "InternalFailure");

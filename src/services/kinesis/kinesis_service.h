@@ -37,6 +37,9 @@ class KinesisService final : public JsonService {
                              std::string_view name);
   // Kinesis's 56-digit text of `sequence` in `shard`, and back.
   static std::string FormatSequenceNumber(log::ShardId shard, log::SequenceNumber sequence);
+  static constexpr size_t kSequenceNumberDigits = 56;
+  // Writes FormatSequenceNumber's kSequenceNumberDigits digits to `out` (no allocation).
+  static void FormatSequenceNumberTo(log::ShardId shard, log::SequenceNumber sequence, char* out);
   // Errors: kInvalidArgument if `text` is not a Kinesis sequence number.
   static Result<std::pair<log::ShardId, log::SequenceNumber>> ParseSequenceNumber(
       std::string_view text);

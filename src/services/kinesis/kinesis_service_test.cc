@@ -42,6 +42,14 @@ TEST(KinesisFormatTest, SequenceNumbersRoundTripAndEncodeTheShard) {
             KinesisService::FormatSequenceNumber(shard, {6}));
   EXPECT_THAT(KinesisService::ParseSequenceNumber("14"), StatusIs(ErrorCode::kInvalidArgument));
   EXPECT_EQ(KinesisService::FormatShardId(7), "shardId-000000000007");
+  EXPECT_EQ(KinesisService::FormatShardId(4294967295u), "shardId-004294967295");
+  // The extremes of every field, as printf's "49%020llu%014u%020llu" writes them.
+  EXPECT_EQ(KinesisService::FormatSequenceNumber({log::StreamId{18446744073709551615ull},
+                                                  4294967295u},
+                                                 {18446744073709551615ull}),
+            "49" "18446744073709551615" "00004294967295" "18446744073709551615");
+  EXPECT_EQ(KinesisService::FormatSequenceNumber({log::StreamId{0}, 0}, {0}),
+            "49" + std::string(54, '0'));
 }
 
 TEST_F(KinesisServiceTest, PutAndGetRecords) {
