@@ -15,6 +15,7 @@ set -euo pipefail
 #   bench/run.sh --suite s3 [--quick] [s3_bench options]   (S3 vs moto; bench/s3/README.md)
 #   bench/run.sh --suite lambda [lambda_bench options]   (runner overhead; bench/lambda/README.md)
 #   bench/run.sh --suite firehose [--quick] [firehose_bench options]   (vs moto; bench/firehose/README.md)
+#   bench/run.sh --suite pipeline [--quick] [pipeline_bench options]   (PutItem -> Lambda -> lake; bench/pipeline/README.md)
 #   bench/run.sh --suite all [--quick]      (DynamoDB, Kinesis, then S3; driver options not passed)
 #
 # The Kinesis suite (bench/kinesis_driver.py) installs the pinned kinesalite the same way.
@@ -36,8 +37,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$suite" in
-  dynamodb|kinesis|s3|lambda|firehose|all) ;;
-  *) echo "bench/run.sh: --suite dynamodb|kinesis|s3|lambda|firehose|all" >&2; exit 2 ;;
+  dynamodb|kinesis|s3|lambda|firehose|pipeline|all) ;;
+  *) echo "bench/run.sh: --suite dynamodb|kinesis|s3|lambda|firehose|pipeline|all" >&2; exit 2 ;;
 esac
 set -- "${args[@]+"${args[@]}"}"
 
@@ -48,6 +49,11 @@ fi
 # The Firehose suite needs only python3 and moto_server (its own raw-HTTP client, no wrk).
 if [[ "$suite" == "firehose" ]]; then
   exec python3 "$BENCH_DIR/firehose/firehose_bench.py" "$@"
+fi
+# The whole-pipeline suite needs python3 (boto3) and wrk.
+if [[ "$suite" == "pipeline" ]]; then
+  command -v wrk >/dev/null || { echo "bench/run.sh: wrk is missing: apt-get install wrk" >&2; exit 1; }
+  exec python3 "$BENCH_DIR/pipeline/pipeline_bench.py" "$@"
 fi
 
 note() { echo "bench/run.sh: $*" >&2; }

@@ -478,6 +478,49 @@ TEST_F(DeliveryEngineTest, DeletionAcceptedBeforeACrashFinishesAfterRestart) {
   EXPECT_THAT(engine_->GetStream(kAccount, kRegion, "gone"), StatusIs(ErrorCode::kNotFound));
 }
 
+// Counts invocations in flight; each waits (bounded) until a second one is in flight.
+class ConcurrencyInvoker : public lambda::Invoker {
+ public:
+  Result<lambda::InvokeResult> Invoke(const lambda::InvokeRequest& request) override {
+    {
+      std::unique_lock lock(mu);
+      ++in_flight;
+      max_in_flight = std::max(max_in_flight, in_flight);
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return max_in_flight >= 2; });
+    }
+    auto out = echo.Invoke(request);
+    std::unique_lock lock(mu);
+    --in_flight;
+    return out;
+  }
+  EchoInvoker echo;
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  int max_in_flight = 0;
+};
+
+TEST_F(DeliveryEngineTest, FullProcessorBuffersAreInvokedConcurrentlyAndAppliedInOrder) {
+  ConcurrencyInvoker concurrent;
+  engine_->set_invoker(&concurrent);
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "arn:f",
+                                          .buffer_bytes = 2,
+                                          .buffer_interval_seconds = 900}};
+  ASSERT_OK(engine_->CreateStream(Def("cc", d)).status());
+  Put("cc", {"a1", "b2", "c3", "d4", "e5", "f6"});
+  EXPECT_EQ(Step("cc"), 1);
+  EXPECT_GE(concurrent.max_in_flight, 2);
+  EXPECT_EQ(concurrent.echo.calls.load(), 6);
+  auto objects = Objects("lake");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->second, "a1!b2!c3!d4!e5!f6!");
+  engine_->set_invoker(&invoker_);
+}
+
 TEST_F(DeliveryEngineTest, DeliveredDirectPutRecordsAreTrimmedAfterTheCommitOnly) {
   Destination d{.bucket = "lake", .buffer_interval_seconds = 0};
   ASSERT_OK_AND_ASSIGN(StreamDef def, engine_->CreateStream(Def("t", d)));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "common/crypto.h"
 #include "common/logging.h"
@@ -11,8 +12,11 @@
 namespace salespipe::delivery {
 namespace {
 
-constexpr int kReadRecords = 1000;
-constexpr int64_t kReadBytes = 4 << 20;
+// Per shard and step: enough for kMaxConcurrentInvocations full processor buffers of small
+// records.
+constexpr int kReadRecords = 10000;
+constexpr int64_t kReadBytes = 12 << 20;
+constexpr int kMaxConcurrentInvocations = 4;
 constexpr int kMaxActivePartitions = 500;
 constexpr int64_t kMaxBackoffMillis = 30'000;
 // Delivered DirectPut records are trimmed from the internal log at most this often: each trim
@@ -370,39 +374,59 @@ void StreamWorker::TransformDue(bool force) {
   }
   const LambdaProcessor& processor = *d.lambda;
   const int64_t now = deps_.clock.NowMillis();
-  const bool due = force || input_bytes_ >= processor.buffer_bytes ||
-                   now - input_first_entry_ >= processor.buffer_interval_seconds * 1000ll;
-  if (!due) return;
+  const bool interval_due =
+      force || now - input_first_entry_ >= processor.buffer_interval_seconds * 1000ll;
+  if (!interval_due && input_bytes_ < processor.buffer_bytes) return;
   TransformContext context{.stream_arn = def_.arn,
                            .region = def_.region,
                            .account = def_.account,
                            .source_kinesis_arn = def_.kinesis_source ? def_.source_arn : ""};
   while (!input_.empty()) {
     // One invocation per processor buffer (and within Lambda's 6 MB request: base64 grows
-    // records by 4/3, the buffer is at most 3 MB).
-    std::vector<const SourceRecord*> batch;
-    int64_t bytes = 0;
-    for (const SourceRecord& record : input_) {
-      if (!batch.empty() && bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
-        break;
+    // records by 4/3, the buffer is at most 3 MB); up to kMaxConcurrentInvocations of them at
+    // once, like Firehose's concurrent invocations: the function's environments run on every
+    // core instead of one, and the server prepares and reads while they run.
+    std::vector<std::vector<const SourceRecord*>> batches;
+    size_t taken = 0;
+    while (taken < input_.size() && static_cast<int>(batches.size()) < kMaxConcurrentInvocations) {
+      std::vector<const SourceRecord*> batch;
+      int64_t bytes = 0;
+      for (size_t i = taken; i < input_.size(); ++i) {
+        const SourceRecord& record = input_[i];
+        if (!batch.empty() &&
+            bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
+          break;
+        }
+        batch.push_back(&record);
+        bytes += static_cast<int64_t>(record.data.size());
       }
-      batch.push_back(&record);
-      bytes += static_cast<int64_t>(record.data.size());
+      if (!interval_due && bytes < processor.buffer_bytes) break;  // waits for its own buffer
+      taken += batch.size();
+      batches.push_back(std::move(batch));
     }
-    if (!force && bytes < processor.buffer_bytes &&
-        now - input_first_entry_ < processor.buffer_interval_seconds * 1000ll) {
-      break;  // the remainder waits for its own buffer
+    if (batches.empty()) break;
+    std::vector<TransformResult> results(batches.size());
+    lambda::Invoker* invoker = deps_.invoker.load();
+    {
+      std::vector<std::jthread> helpers;
+      for (size_t b = 1; b < batches.size(); ++b) {
+        helpers.emplace_back([&, b] {
+          results[b] = Transform(invoker, processor, context, batches[b], deps_.clock);
+        });
+      }
+      results[0] = Transform(invoker, processor, context, batches[0], deps_.clock);
+    }  // joins the helpers
+    // Applied in input order: buffers, error output and checkpoints are as if sequential.
+    for (size_t b = 0; b < batches.size(); ++b) {
+      const std::vector<const SourceRecord*>& batch = batches[b];
+      for (const SourceRecord* record : batch) BackUp(*record);
+      for (TransformedRecord& ok : results[b].ok) Accept(*batch[ok.index], ok.data, ok.partition_keys);
+      for (const FailedRecord& failed : results[b].failed) {
+        AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
+      }
+      if (results[b].dropped > 0) checkpoint_dirty_ = true;
     }
-    for (const SourceRecord* record : batch) BackUp(*record);
-    TransformResult result = Transform(deps_.invoker.load(), processor, context, batch, deps_.clock);
-    for (TransformedRecord& ok : result.ok) {
-      Accept(*batch[ok.index], ok.data, ok.partition_keys);
-    }
-    for (const FailedRecord& failed : result.failed) {
-      AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
-    }
-    if (result.dropped > 0) checkpoint_dirty_ = true;
-    for (size_t i = 0; i < batch.size(); ++i) {
+    for (size_t i = 0; i < taken; ++i) {
       input_bytes_ -= static_cast<int64_t>(input_.front().data.size());
       input_.pop_front();
     }

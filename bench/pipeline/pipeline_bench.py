@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""The whole ingestion path under sustained load (issue 5's last benchmark target):
+
+    PutItem (wrk, bench/wrk/put_item.lua) -> the table's Kinesis streaming destination
+      -> Firehose (KinesisStreamAsSource) -> Python Lambda transform (bench/pipeline/
+      lambda_function.py, flattens DynamoDB JSON) -> objects in the lake
+
+Phase 1 (sustained): wrk PutItem load for --seconds with delivery running alongside; records/s
+arriving in the lake in steady state (the last 75% of the load). Phase 2 (backlog): the
+function waits at a gate (bench_entry.py) while the same load fills the Kinesis stream, then
+the gate opens: records/s of the drain, i.e. what delivery itself sustains. At the end every
+item of the table must be in the lake exactly once. Then the same handler runs standalone
+(python3 calling lambda_handler in a loop) over the same Firehose event batches (the records
+read back from the Kinesis stream, cut into the batch sizes the deployed function saw) and the
+ratios are printed (target: at least 80%). Also PutItem -> object listed latency with
+IntervalInSeconds 0 (bench/firehose's pipeline_latency, reused).
+
+    bench/pipeline/pipeline_bench.py [--quick] [--seconds 20] [--connections 8]
+    bench/run.sh --suite pipeline [--quick] [options]
+
+Report: bench/results/<timestamp>-pipeline.md (+ .json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+
+PIPELINE_DIR = os.path.dirname(os.path.abspath(__file__))
+BENCH_DIR = os.path.dirname(PIPELINE_DIR)
+REPO_DIR = os.path.dirname(BENCH_DIR)
+sys.path.insert(0, os.path.join(BENCH_DIR, "firehose"))
+sys.path.insert(0, PIPELINE_DIR)
+
+import firehose_bench  # noqa: E402  (Server, Client, start, pipeline_latency)
+import lambda_function  # noqa: E402  (the handler, for the standalone run)
+
+ROLE = firehose_bench.ROLE
+TABLE, KINESIS, BUCKET, STREAM, FUNCTION = "bench_sales", "sales-cdc", "sales-lake", "sales", "flatten-sales"
+
+
+def log(message):
+    print(f"pipeline_bench: {message}", file=sys.stderr, flush=True)
+
+
+def clients(port):
+    import boto3
+    import botocore.config
+
+    session = boto3.session.Session(aws_access_key_id="AKIDBENCH", aws_secret_access_key="x",
+                                    region_name="us-east-1")
+    cfg = botocore.config.Config(retries={"max_attempts": 1}, read_timeout=300)
+    url = f"http://127.0.0.1:{port}"
+    return {name: session.client(name, endpoint_url=url, config=cfg)
+            for name in ("dynamodb", "kinesis", "lambda", "firehose", "s3")}
+
+
+def set_up(c, args, batch_log, gate):
+    c["s3"].create_bucket(Bucket=BUCKET)
+    c["dynamodb"].create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}])
+    c["kinesis"].create_stream(StreamName=KINESIS, ShardCount=args.shards)
+    stream_arn = c["kinesis"].describe_stream_summary(
+        StreamName=KINESIS)["StreamDescriptionSummary"]["StreamARN"]
+    c["dynamodb"].enable_kinesis_streaming_destination(TableName=TABLE, StreamArn=stream_arn)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in ("lambda_function.py", "bench_entry.py"):
+            z.write(os.path.join(PIPELINE_DIR, name), name)
+    fn = c["lambda"].create_function(
+        FunctionName=FUNCTION, Runtime="python3.12", Role=ROLE, Handler="bench_entry.handler",
+        Code={"ZipFile": buf.getvalue()}, Timeout=900, MemorySize=1024,
+        Environment={"Variables": {"BENCH_BATCH_LOG": batch_log, "BENCH_GATE": gate}})["FunctionArn"]
+    c["firehose"].create_delivery_stream(
+        DeliveryStreamName=STREAM, DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{BUCKET}", "Prefix": "sales/",
+            "BufferingHints": {"SizeInMBs": args.size_mb, "IntervalInSeconds": args.interval},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                {"ParameterName": "LambdaArn", "ParameterValue": fn},
+                {"ParameterName": "BufferSizeInMBs", "ParameterValue": str(args.processor_mb)},
+                {"ParameterName": "BufferIntervalInSeconds",
+                 "ParameterValue": str(args.processor_interval)}]}]}})
+    return stream_arn
+
+
+class LakeCounter:
+    """Counts the lines (records) of the objects under the bucket, polling ListObjectsV2 and
+    reading each new object once. samples: (monotonic time, records so far)."""
+
+    def __init__(self, port, period):
+        self.client = firehose_bench.Client(port)
+        self.period = period
+        self.seen: set[str] = set()
+        self.bodies: list[bytes] = []
+        self.records = 0
+        self.samples: list[tuple[float, int]] = []
+        self.stop_event = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def poll(self):
+        token = None
+        while True:
+            path = f"/{BUCKET}?list-type=2&prefix=sales/&max-keys=1000"
+            if token:
+                path += "&continuation-token=" + token
+            data = self.client.s3("GET", path).decode()
+            for key in re.findall(r"<Key>([^<]*)</Key>", data):
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+                body = self.client.s3("GET", f"/{BUCKET}/{key}")
+                self.bodies.append(body)
+                self.records += body.count(b"\n")
+            match = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", data)
+            if not match:
+                break
+            token = match.group(1)
+        self.samples.append((time.monotonic(), self.records))
+
+    def run(self):
+        try:
+            while not self.stop_event.is_set():
+                self.poll()
+                self.stop_event.wait(self.period)
+        except Exception as e:  # reported; the run is marked invalid
+            self.error = str(e)
+
+    def rate(self, t0, t1):
+        """Records/s between the samples nearest to t0 and t1."""
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if len(inside) < 2:
+            return 0.0
+        (a, ca), (b, cb) = inside[0], inside[-1]
+        return (cb - ca) / (b - a) if b > a else 0.0
+
+
+def run_wrk(port, seconds, connections, threads):
+    script = os.path.join(BENCH_DIR, "wrk", "put_item.lua")
+    tag = "pipe" + uuid.uuid4().hex[:6]
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
+         f"http://127.0.0.1:{port}/", "--", tag, TABLE],
+        capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("BENCHJSON "))
+    return json.loads(line[len("BENCHJSON "):])
+
+
+def per_second(wrk):
+    return wrk["requests"] / (wrk["duration_us"] / 1e6)
+
+
+def wait_delivered(items, counter):
+    """Waits until `items` records are in the lake (or nothing arrives for 60 s)."""
+    last, last_change = -1, time.monotonic()
+    while counter.records < items and time.monotonic() - last_change < 60:
+        if counter.records != last:
+            last, last_change = counter.records, time.monotonic()
+        if counter.error:
+            raise RuntimeError(counter.error)
+        time.sleep(0.1)
+
+
+def table_count(ddb):
+    total, kwargs = 0, {"TableName": TABLE, "Select": "COUNT"}
+    while True:
+        page = ddb.scan(**kwargs)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def kinesis_records(kin, stream_arn):
+    """Every record of the stream, in shard order, as Firehose's event records."""
+    out = []
+    shards = kin.list_shards(StreamName=KINESIS)["Shards"]
+    for shard in shards:
+        it = kin.get_shard_iterator(StreamName=KINESIS, ShardId=shard["ShardId"],
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            page = kin.get_records(ShardIterator=it, Limit=10000)
+            for r in page["Records"]:
+                ts = int(r["ApproximateArrivalTimestamp"].timestamp() * 1000)
+                out.append({
+                    "recordId": f"{r['SequenceNumber']}",
+                    "approximateArrivalTimestamp": ts,
+                    "data": base64.b64encode(r["Data"]).decode(),
+                    "kinesisRecordMetadata": {
+                        "shardId": shard["ShardId"], "partitionKey": r["PartitionKey"],
+                        "approximateArrivalTimestamp": ts, "sequenceNumber": r["SequenceNumber"],
+                        "subsequenceNumber": 0}})
+            if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+                break
+            it = page.get("NextShardIterator")
+    return out
+
+
+def standalone(records, sizes, stream_arn, passes):
+    """lambda_function.lambda_handler over the same batches; best records/s of `passes`."""
+    events, i = [], 0
+    for size in sizes:
+        events.append({"invocationId": str(uuid.uuid4()),
+                       "deliveryStreamArn": f"arn:aws:firehose:us-east-1:000000000000:deliverystream/{STREAM}",
+                       "sourceKinesisStreamArn": stream_arn, "region": "us-east-1",
+                       "records": records[i:i + size]})
+        i += size
+    total = sum(len(e["records"]) for e in events)
+    best = 0.0
+    for _ in range(passes):
+        started = time.perf_counter()
+        for event in events:
+            lambda_function.lambda_handler(event, None)
+        best = max(best, total / (time.perf_counter() - started))
+    return {"records_per_s": best, "records": total, "batches": len(events)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build = os.environ.get("BUILD_DIR", os.path.join(REPO_DIR, "build"))
+    p.add_argument("--salespipe", default=os.path.join(build, "src/server/salespipe"))
+    p.add_argument("--quick", action="store_true", help="10 s of load, 50 latency samples")
+    p.add_argument("--seconds", type=int, default=20, help="PutItem load per phase")
+    p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument("--shards", type=int, default=1, help="shards of the Kinesis stream")
+    p.add_argument("--size-mb", type=int, default=5, help="destination SizeInMBs")
+    p.add_argument("--interval", type=int, default=1, help="destination IntervalInSeconds")
+    p.add_argument("--processor-mb", type=int, default=1, help="Lambda processor BufferSizeInMBs")
+    p.add_argument("--processor-interval", type=int, default=0,
+                   help="Lambda processor BufferIntervalInSeconds")
+    p.add_argument("--samples", type=int, default=200, help="PutItem -> lake latency samples (0: skip)")
+    p.add_argument("--passes", type=int, default=3, help="standalone passes (best counts)")
+    p.add_argument("--perf", metavar="FILE",
+                   help="perf record -a -g the first 8 s of the backlog drain into FILE")
+    p.add_argument("--keep", action="store_true", help="keep the data directory and server log")
+    p.add_argument("--out", default=os.path.join(BENCH_DIR, "results"))
+    args = p.parse_args()
+    if args.quick:
+        args.seconds, args.samples = 10, min(args.samples, 50)
+    tmp = tempfile.mkdtemp(prefix="bench-pipeline-")
+    batch_log = os.path.join(tmp, "batches.txt")
+    args.salespipe = os.path.abspath(args.salespipe)
+    server = firehose_bench.start("salespipe", args, tmp)
+    res = {"args": vars(args), "loadavg_before": os.getloadavg()}
+    try:
+        if args.samples:
+            res["latency"] = firehose_bench.pipeline_latency(server.port, args.samples)
+            log(f"PutItem -> Lambda -> lake (IntervalInSeconds 0): {res['latency']}")
+        c = clients(server.port)
+        gate = os.path.join(tmp, "gate")
+        open(gate, "w").close()
+        stream_arn = set_up(c, args, batch_log, gate)
+        counter = LakeCounter(server.port, period=0.5)
+        counter.thread.start()
+
+        # Phase 1, sustained: PutItem load with delivery running alongside.
+        started = time.monotonic()
+        log(f"phase 1 (sustained): PutItem load {args.seconds} s, {args.connections} connections")
+        res["wrk"] = run_wrk(server.port, args.seconds, args.connections, args.wrk_threads)
+        load_end = time.monotonic()
+        res["loadavg_during"] = os.getloadavg()
+        log(f"PutItem: {per_second(res['wrk']):,.0f}/s acknowledged ({res['wrk']['requests']} "
+            f"requests, {res['wrk']['errors_status']} non-2xx)")
+        items = table_count(c["dynamodb"])
+        wait_delivered(items, counter)
+        steady = counter.rate(started + args.seconds * 0.25, load_end)
+
+        # Phase 2, backlog: the function waits at its gate while PutItem load fills the Kinesis
+        # stream; then the gate opens and the backlog drains through delivery alone.
+        os.remove(gate)
+        log(f"phase 2 (backlog): PutItem load {args.seconds} s with the transform held")
+        res["wrk_backlog"] = run_wrk(server.port, args.seconds, args.connections, args.wrk_threads)
+        # Counted before the gate opens: a Scan during the drain would compete with it.
+        items = table_count(c["dynamodb"])
+        before = counter.records
+        perf = None
+        if args.perf:
+            perf = subprocess.Popen(["perf", "record", "-a", "-g", "-F", "499", "-o", args.perf,
+                                     "--", "sleep", "8"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        open(gate, "w").close()
+        wait_delivered(items, counter)
+        if perf:
+            perf.wait()
+        drained = [(t, n) for t, n in counter.samples if n > before]
+        drain_rate = None
+        if len(drained) >= 2 and drained[-1][0] > drained[0][0]:
+            drain_rate = (drained[-1][1] - drained[0][1]) / (drained[-1][0] - drained[0][0])
+        time.sleep(1.5)  # a late duplicate would show up here
+        counter.stop_event.set()
+        counter.thread.join()
+        counter.poll()
+        ids = [json.loads(line)["order_id"] for body in counter.bodies
+               for line in body.decode().splitlines() if line]
+        exactly_once = len(ids) == len(set(ids)) == items
+        res["pipeline"] = {"items_in_table": items, "records_in_lake": len(ids),
+                           "distinct_in_lake": len(set(ids)), "exactly_once": exactly_once,
+                           "objects": len(counter.seen), "steady_records_per_s": steady,
+                           "backlog_records": items - before,
+                           "drain_records_per_s": drain_rate}
+        log(f"lake: {res['pipeline']}")
+        sizes = [int(line) for line in open(batch_log)] if os.path.exists(batch_log) else []
+        records = kinesis_records(c["kinesis"], stream_arn)
+        if sum(sizes) != len(records):
+            log(f"note: batches hold {sum(sizes)} records, the Kinesis stream {len(records)}; "
+                "the standalone run uses the stream's records cut into those sizes")
+        sizes_fit, total = [], 0
+        for size in sizes:
+            if total + size > len(records):
+                break
+            sizes_fit.append(size)
+            total += size
+        res["batches"] = {"count": len(sizes), "mean": sum(sizes) / len(sizes) if sizes else 0,
+                          "max": max(sizes, default=0), "min": min(sizes, default=0)}
+        res["standalone"] = standalone(records, sizes_fit, stream_arn, args.passes)
+        res["ratio_steady"] = steady / res["standalone"]["records_per_s"]
+        if drain_rate:
+            res["ratio_drain"] = drain_rate / res["standalone"]["records_per_s"]
+        log(f"standalone: {res['standalone']}; ratio steady {res['ratio_steady']:.2f}")
+    finally:
+        server.stop()
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    write_report(args, res)
+
+
+def write_report(args, res):
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    os.makedirs(args.out, exist_ok=True)
+    base = os.path.join(args.out, f"{stamp}-pipeline")
+    with open(base + ".json", "w") as f:
+        json.dump(res, f, indent=2, default=str)
+    pipe, alone, b, w = res["pipeline"], res["standalone"], res["batches"], res["wrk"]
+    drain = pipe["drain_records_per_s"]
+    lines = [
+        f"# Pipeline benchmark {stamp}", "",
+        f"PutItem (wrk, {args.connections} connections, {args.seconds} s per phase) -> Kinesis "
+        f"destination ({args.shards} shard(s)) -> Firehose (processor {args.processor_mb} MB / "
+        f"{args.processor_interval} s, destination {args.size_mb} MB / {args.interval} s) -> "
+        "Python transform -> lake. Load average before / during: "
+        f"{res['loadavg_before'][0]:.1f} / {res['loadavg_during'][0]:.1f}.", "",
+        "| measure | value |", "|---|---:|",
+        f"| phase 1: PutItem acknowledged /s | {per_second(w):,.0f} |",
+        f"| phase 1: lake records/s, steady state under PutItem load | "
+        f"{pipe['steady_records_per_s']:,.0f} |",
+        f"| phase 2: lake records/s draining a backlog of {pipe['backlog_records']:,} | "
+        f"{'-' if drain is None else f'{drain:,.0f}'} |",
+        f"| standalone handler records/s (same batches, best of {args.passes}) | "
+        f"{alone['records_per_s']:,.0f} |",
+        f"| ratio phase 1 / standalone | {res['ratio_steady']:.2f} |",
+        f"| ratio phase 2 / standalone (target >= 0.80) | {res.get('ratio_drain', float('nan')):.2f} |",
+        f"| invocations, records per batch mean / min / max | {b['count']}, "
+        f"{b['mean']:.0f} / {b['min']} / {b['max']} |",
+        f"| items in table / records in lake / distinct | {pipe['items_in_table']} / "
+        f"{pipe['records_in_lake']} / {pipe['distinct_in_lake']} |",
+        f"| exactly once | {'yes' if pipe['exactly_once'] else 'NO'} |",
+    ]
+    if "latency" in res:
+        lat = res["latency"]
+        lines.append(f"| PutItem -> object listed (IntervalInSeconds 0) p50 / p99 ms | "
+                     f"{lat['p50_ms']:.2f} / {lat['p99_ms']:.2f} ({lat['samples']} items) |")
+    with open(base + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    log(f"report: {base}.md")
+
+
+if __name__ == "__main__":
+    main()
