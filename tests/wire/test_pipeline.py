@@ -84,6 +84,15 @@ def lambda_handler(event, context):
     raise RuntimeError("boom")
 """
 
+# Never answers: the function's 1 s timeout kills it (an Unhandled error for Firehose).
+HANGS = """\
+import time
+
+def lambda_handler(event, context):
+    while True:
+        time.sleep(1)
+"""
+
 
 # Blocks until the file named by the GATE variable exists, then upper-cases every record: the
 # test decides when the drain of a deleted stream may finish.
@@ -105,9 +114,9 @@ class PipelineTest(harness.ServerTestCase):
         self.f = self.client("firehose")
         self.s3 = self.client("s3")
 
-    def function(self, name, source):
+    def function(self, name, source, timeout=3):
         return self.lam.create_function(
-            FunctionName=name, Runtime="python3.12", Role=ROLE,
+            FunctionName=name, Runtime="python3.12", Role=ROLE, Timeout=timeout,
             Handler="lambda_function.lambda_handler",
             Code={"ZipFile": python_function(source)})["FunctionArn"]
 
@@ -193,9 +202,10 @@ class PipelineTest(harness.ServerTestCase):
         self.s3.create_bucket(Bucket="broken-lake")
         cases = {"forgetful": (FORGETFUL, "Lambda.MissingRecordId"),
                  "garbage": (GARBAGE, "Lambda.JsonProcessingException"),
-                 "raises": (RAISES, "Lambda.FunctionError")}
+                 "raises": (RAISES, "Lambda.FunctionError"),
+                 "hangs": (HANGS, "Lambda.FunctionError")}
         for name, (source, _) in cases.items():
-            arn = self.function(name, source)
+            arn = self.function(name, source, timeout=1)
             self.f.create_delivery_stream(
                 DeliveryStreamName=f"broken-{name}",
                 ExtendedS3DestinationConfiguration={
