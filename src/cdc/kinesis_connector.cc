@@ -102,6 +102,7 @@ Status KinesisConnector::StartDestination(const table::TableDef& table,
   kv::AppendUint64(&value, high.value + 1);
   kv::Batch batch = db_.NewBatch();
   batch.Put(kv::Cf::kMeta, CheckpointKey(table.table_id, stream_arn), value);
+  checkpoints_.erase(CheckpointKey(table.table_id, stream_arn));
   RETURN_IF_ERROR(db_.Commit(batch));
   checkpoints_[CheckpointKey(table.table_id, stream_arn)] = high.value + 1;
   {
@@ -221,7 +222,10 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   std::string value;
   kv::AppendUint64(&value, advanced);
   batch.Put(kv::Cf::kMeta, checkpoint_key, value);
-  RETURN_IF_ERROR(db_.Commit(batch));
+  if (Status committed = db_.Commit(batch); !committed.ok()) {
+    checkpoints_.erase(checkpoint_key);  // whatever happened, the next step reads RocksDB
+    return committed;
+  }
   checkpoints_[checkpoint_key] = advanced;
   return static_cast<int64_t>(read->records.size());
 }
