@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <thread>
+#include <future>
+#include <memory>
 
 #include "common/crypto.h"
 #include "common/logging.h"
@@ -12,10 +13,10 @@
 namespace salespipe::delivery {
 namespace {
 
-// Per shard and step: enough for kMaxConcurrentInvocations full processor buffers of small
-// records.
-constexpr int kReadRecords = 10000;
-constexpr int64_t kReadBytes = 12 << 20;
+// Per shard and step: enough for several windows of kMaxConcurrentInvocations full processor
+// buffers, so that the window seldom drains between steps.
+constexpr int kReadRecords = 25000;
+constexpr int64_t kReadBytes = 32 << 20;
 constexpr int kMaxConcurrentInvocations = 4;
 constexpr int kMaxActivePartitions = 500;
 constexpr int64_t kMaxBackoffMillis = 30'000;
@@ -381,57 +382,63 @@ void StreamWorker::TransformDue(bool force) {
                            .region = def_.region,
                            .account = def_.account,
                            .source_kinesis_arn = def_.kinesis_source ? def_.source_arn : ""};
-  while (!input_.empty()) {
-    // One invocation per processor buffer (and within Lambda's 6 MB request: base64 grows
-    // records by 4/3, the buffer is at most 3 MB); up to kMaxConcurrentInvocations of them at
-    // once, like Firehose's concurrent invocations: the function's environments run on every
-    // core instead of one, and the server prepares and reads while they run.
-    std::vector<std::vector<const SourceRecord*>> batches;
-    size_t taken = 0;
-    while (taken < input_.size() && static_cast<int>(batches.size()) < kMaxConcurrentInvocations) {
-      std::vector<const SourceRecord*> batch;
-      int64_t bytes = 0;
-      for (size_t i = taken; i < input_.size(); ++i) {
-        const SourceRecord& record = input_[i];
-        if (!batch.empty() &&
-            bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
-          break;
-        }
-        batch.push_back(&record);
-        bytes += static_cast<int64_t>(record.data.size());
+  // One invocation per processor buffer (and within Lambda's 6 MB request: base64 grows
+  // records by 4/3, the buffer is at most 3 MB); up to kMaxConcurrentInvocations in flight,
+  // like Firehose's concurrent invocations: the function's environments run on every core.
+  // A sliding window: as soon as the oldest invocation returns, its results are applied (in
+  // input order, so buffers, error output and checkpoints are as if sequential) and the next
+  // buffer goes out.
+  struct InFlight {
+    std::shared_ptr<std::vector<const SourceRecord*>> batch;
+    std::future<TransformResult> result;
+  };
+  std::deque<InFlight> window;
+  size_t dispatched = 0;  // input_[0, dispatched) is in flight or applied
+  lambda::Invoker* invoker = deps_.invoker.load();
+  auto dispatch = [&]() -> bool {
+    auto batch = std::make_shared<std::vector<const SourceRecord*>>();
+    int64_t bytes = 0;
+    for (size_t i = dispatched; i < input_.size(); ++i) {
+      const SourceRecord& record = input_[i];
+      if (!batch->empty() &&
+          bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
+        break;
       }
-      if (!interval_due && bytes < processor.buffer_bytes) break;  // waits for its own buffer
-      taken += batch.size();
-      batches.push_back(std::move(batch));
+      batch->push_back(&record);
+      bytes += static_cast<int64_t>(record.data.size());
     }
-    if (batches.empty()) break;
-    std::vector<TransformResult> results(batches.size());
-    lambda::Invoker* invoker = deps_.invoker.load();
-    {
-      std::vector<std::jthread> helpers;
-      for (size_t b = 1; b < batches.size(); ++b) {
-        helpers.emplace_back([&, b] {
-          results[b] = Transform(invoker, processor, context, batches[b], deps_.clock);
-        });
-      }
-      results[0] = Transform(invoker, processor, context, batches[0], deps_.clock);
-    }  // joins the helpers
-    // Applied in input order: buffers, error output and checkpoints are as if sequential.
-    for (size_t b = 0; b < batches.size(); ++b) {
-      const std::vector<const SourceRecord*>& batch = batches[b];
-      for (const SourceRecord* record : batch) BackUp(*record);
-      for (TransformedRecord& ok : results[b].ok) Accept(*batch[ok.index], ok.data, ok.partition_keys);
-      for (const FailedRecord& failed : results[b].failed) {
-        AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
-      }
-      if (results[b].dropped > 0) checkpoint_dirty_ = true;
+    if (batch->empty() || (!interval_due && bytes < processor.buffer_bytes)) {
+      return false;  // nothing left, or the remainder waits for its own buffer
     }
-    for (size_t i = 0; i < taken; ++i) {
-      input_bytes_ -= static_cast<int64_t>(input_.front().data.size());
-      input_.pop_front();
+    dispatched += batch->size();
+    // The records stay in input_ (a deque: popping nothing, pointers stay valid) until the
+    // window is empty.
+    window.push_back(InFlight{
+        .batch = batch,
+        .result = std::async(std::launch::async, [&, batch] {
+          return Transform(invoker, processor, context, *batch, deps_.clock);
+        })});
+    return true;
+  };
+  while (true) {
+    while (static_cast<int>(window.size()) < kMaxConcurrentInvocations && dispatch()) {
     }
-    input_first_entry_ = now;
+    if (window.empty()) break;
+    TransformResult result = window.front().result.get();
+    const std::vector<const SourceRecord*>& batch = *window.front().batch;
+    for (const SourceRecord* record : batch) BackUp(*record);
+    for (TransformedRecord& ok : result.ok) Accept(*batch[ok.index], ok.data, ok.partition_keys);
+    for (const FailedRecord& failed : result.failed) {
+      AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
+    }
+    if (result.dropped > 0) checkpoint_dirty_ = true;
+    window.pop_front();
   }
+  for (size_t i = 0; i < dispatched; ++i) {
+    input_bytes_ -= static_cast<int64_t>(input_.front().data.size());
+    input_.pop_front();
+  }
+  if (dispatched > 0) input_first_entry_ = now;
 }
 
 bool StreamWorker::FlushDue(bool force) const {
