@@ -227,6 +227,7 @@ class Server::Impl {
   tcp::acceptor acceptor_;  // used on its strand only
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_guard_;
   std::unique_ptr<net::thread_pool> workers_;
+  std::unique_ptr<net::thread_pool> blocking_workers_;  // RestHandler::MayBlock requests
   std::vector<std::thread> io_threads_;
 
  private:

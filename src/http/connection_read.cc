@@ -313,7 +313,8 @@ void Connection::OnBody(beast::error_code ec) {
       return;
     case RouteKind::kMetrics:
     case RouteKind::kRest:
-      net::post(*server_.workers_, [self = shared_from_this()] { self->Process(); });
+      net::post(route_.may_block ? *server_.blocking_workers_ : *server_.workers_,
+                [self = shared_from_this()] { self->Process(); });
       return;
   }
 }

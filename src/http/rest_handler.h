@@ -115,6 +115,10 @@ class RestHandler {
   // handlers in registration order and the first that claims the request gets it; S3 comes
   // last and claims everything.
   virtual bool Claims(const RestRouteInput& /*input*/) const { return true; }
+  // Whether answering a request it claimed may wait a long time on something other than this
+  // server's CPU and disk (a Lambda Invoke waits for the function). The edge runs those on a
+  // pool of their own (ServerOptions::blocking_threads) so they never hold up other requests.
+  virtual bool MayBlock(const RestRouteInput& /*input*/) const { return false; }
   // The response for an error Status in this handler's protocol (Lambda: rest-json with
   // x-amzn-ErrorType; the query protocol: XML <ErrorResponse>), or nullopt for the edge's S3
   // XML <Error>. Used for the handler's own errors, auth failures and internal errors. The edge

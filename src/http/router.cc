@@ -130,7 +130,9 @@ Route Router::Resolve(const RouteRequest& request) const {
       .signing_service = SigningService(request.authorization, request.query, &storage),
   };
   for (RestHandler* handler : rest_) {
-    if (handler->Claims(input)) return {.kind = RouteKind::kRest, .rest = handler};
+    if (handler->Claims(input)) {
+      return {.kind = RouteKind::kRest, .rest = handler, .may_block = handler->MayBlock(input)};
+    }
   }
   return {RouteKind::kNotImplemented};
 }

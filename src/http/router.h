@@ -27,6 +27,7 @@ struct Route {
   services::JsonService* service = nullptr;
   std::string_view operation{};  // kJson: a view into the X-Amz-Target value
   RestHandler* rest = nullptr;   // kRest: the handler that claimed the request
+  bool may_block = false;        // kRest: the handler's MayBlock() for this request
 };
 
 // What the router reads of a request (all views into the request, live for the call).

@@ -67,6 +67,7 @@ Status Server::Impl::Start() {
 
   work_guard_.emplace(ioc_.get_executor());
   workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.worker_threads));
+  blocking_workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.blocking_threads));
   net::dispatch(acceptor_.get_executor(), [this] { Accept(); });
   for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
     io_threads_.emplace_back([this] {
@@ -145,6 +146,7 @@ void Server::Impl::Stop() {
   work_guard_.reset();
   // Workers finish what they run; what they post back is dropped with the io_context.
   workers_->join();
+  blocking_workers_->join();
   ioc_.stop();
   for (std::thread& thread : io_threads_) thread.join();
   io_threads_.clear();

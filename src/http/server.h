@@ -24,6 +24,9 @@ struct ServerOptions {
   uint16_t port = 4566;    // 0 picks a free port; see Server::port()
   int io_threads = 1;      // threads running the sockets (Asio io_context)
   int worker_threads = 4;  // threads running services; io threads never block on them
+  // Threads for REST requests whose handler says they may block long (RestHandler::MayBlock,
+  // e.g. Lambda Invoke): at most this many run at once, later ones wait their turn.
+  int blocking_threads = 64;
   // Requests read and not yet answered. Over it the edge answers 503 at once: JSON services
   // their ServiceUnavailable error, everything else S3's SlowDown.
   int max_in_flight = 1024;

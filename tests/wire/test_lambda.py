@@ -10,9 +10,11 @@ import hashlib
 import json
 import os
 import re
+import threading
 import unittest
 import urllib.request
 
+import botocore.config
 import botocore.exceptions
 
 import harness
@@ -498,6 +500,52 @@ class RestartTest(LambdaTestCase):
                          "1")
         response = lam.invoke(FunctionName="durable", Qualifier="prod", Payload=b"{}")
         self.assertEqual(json.loads(response["Payload"].read())["env"], "again")
+
+
+WAIT_FOR_GO = """
+import boto3, time
+
+def lambda_handler(event, context):
+    s3 = boto3.client("s3")
+    while True:
+        try:
+            s3.head_object(Bucket=event["bucket"], Key="go")
+            return {"went": event["n"]}
+        except s3.exceptions.ClientError:
+            time.sleep(0.05)
+"""
+
+
+class BlockingInvokeTest(LambdaTestCase):
+    # Two worker threads: without a pool of their own, two waiting Invokes would hold every
+    # worker, and the S3 requests below (the test's and the functions' own) would wait behind
+    # them until the functions timed out.
+    server_args = ("--threads", "2")
+
+    def test_waiting_invokes_do_not_hold_up_other_requests(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="gate")
+        self.create("waiter", source=WAIT_FOR_GO, Timeout=60)
+        self.lam.put_function_concurrency(FunctionName="waiter",
+                                          ReservedConcurrentExecutions=4)
+        results = {}
+
+        def call(n):
+            lam = self.client("lambda", config=botocore.config.Config(read_timeout=120))
+            response = lam.invoke(FunctionName="waiter",
+                                  Payload=json.dumps({"bucket": "gate", "n": n}))
+            results[n] = (response.get("FunctionError"), json.loads(response["Payload"].read()))
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        # The invocations are running (or queued) and polling S3; other requests still flow.
+        wait_for(lambda: "waiter" in [f["FunctionName"] for f in
+                                      self.lam.list_functions()["Functions"]], "ListFunctions")
+        s3.put_object(Bucket="gate", Key="go", Body=b"1")
+        for thread in threads:
+            thread.join(timeout=180)
+        self.assertEqual(results, {n: (None, {"went": n}) for n in range(4)})
 
 
 if __name__ == "__main__":

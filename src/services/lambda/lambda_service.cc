@@ -55,6 +55,12 @@ bool LambdaService::Claims(const http::RestRouteInput& input) const {
   return false;
 }
 
+bool LambdaService::MayBlock(const http::RestRouteInput& input) const {
+  return input.method == "POST" &&
+         (input.path.ends_with("/invocations") || input.path.ends_with("/invoke-async/") ||
+          input.path.ends_with("/invoke-async"));
+}
+
 std::optional<http::RestResponse> LambdaService::RenderError(const Status& status,
                                                              std::string_view request_id) const {
   std::string name = status.aws_code().empty() ? std::string(LambdaErrorName(status.code()))

@@ -39,6 +39,8 @@ class LambdaService final : public http::RestHandler {
   // Signing service "lambda", or (unsigned) a path under a Lambda API date segment or
   // kCodePathPrefix (spec 1.1 steps 3-4).
   bool Claims(const http::RestRouteInput& input) const override;
+  // Invoke (and the legacy InvokeAsync) wait for the function.
+  bool MayBlock(const http::RestRouteInput& input) const override;
   std::optional<http::RestResponse> RenderError(const Status& status,
                                                 std::string_view request_id) const override;
   Result<http::RestResponse> Handle(const http::RestRequest& request,
