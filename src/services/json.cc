@@ -21,7 +21,10 @@ Result<JsonDocument> ParseJsonBody(std::string_view body) {
     // From a null-terminated copy RapidJSON copies strings 16 bytes at a time
     // (RAPIDJSON_SSE2, defined for the whole build): a fifth less CPU on a PutRecords of 500
     // records than parsing the view, whose strings it copies byte by byte.
-    const std::string text(body);
+    // RapidJSON's SSE2 scan reads aligned 16-byte blocks up to 15 bytes past the terminator:
+    // pad the copy so those reads stay inside it.
+    std::string text(body.size() + 16, '\0');
+    body.copy(text.data(), body.size());
     doc.Parse<rapidjson::kParseIterativeFlag>(text.c_str());
   } else {
     doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());  // a NUL: malformed
