@@ -211,6 +211,29 @@ Result<std::string> KinesisService::DeleteStream(const JsonValue& request,
   return std::string("{}");
 }
 
+namespace {
+
+// The members DescribeStream and DescribeStreamSummary share after the shards: retention,
+// creation time, (no) enhanced monitoring and (no) encryption.
+void WriteStreamSettings(JsonWriter& w, const StreamInfo& stream) {
+  WriteKey(w, "RetentionPeriodHours");
+  w.Int64(stream.retention.count());
+  WriteKey(w, "StreamCreationTimestamp");
+  WriteEpochSeconds(w, stream.created_millis);
+  WriteKey(w, "EnhancedMonitoring");
+  w.StartArray();
+  w.StartObject();
+  WriteKey(w, "ShardLevelMetrics");
+  w.StartArray();
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  WriteKey(w, "EncryptionType");
+  WriteString(w, "NONE");
+}
+
+}  // namespace
+
 Result<std::string> KinesisService::DescribeStream(const JsonValue& request,
                                                    const RequestContext& context) {
   ValidationErrors errors;
@@ -246,20 +269,7 @@ Result<std::string> KinesisService::DescribeStream(const JsonValue& request,
     w.EndArray();
     WriteKey(w, "HasMoreShards");
     w.Bool(end < stream.shards.size());
-    WriteKey(w, "RetentionPeriodHours");
-    w.Int64(stream.retention.count());
-    WriteKey(w, "StreamCreationTimestamp");
-    WriteEpochSeconds(w, stream.created_millis);
-    WriteKey(w, "EnhancedMonitoring");
-    w.StartArray();
-    w.StartObject();
-    WriteKey(w, "ShardLevelMetrics");
-    w.StartArray();
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
-    WriteKey(w, "EncryptionType");
-    WriteString(w, "NONE");
+    WriteStreamSettings(w, stream);
     w.EndObject();
     w.EndObject();
   });
@@ -283,20 +293,7 @@ Result<std::string> KinesisService::DescribeStreamSummary(const JsonValue& reque
     WriteKey(w, "StreamStatus");
     WriteString(w, "ACTIVE");
     WriteModeDetails(w, attributes);
-    WriteKey(w, "RetentionPeriodHours");
-    w.Int64(stream.retention.count());
-    WriteKey(w, "StreamCreationTimestamp");
-    WriteEpochSeconds(w, stream.created_millis);
-    WriteKey(w, "EnhancedMonitoring");
-    w.StartArray();
-    w.StartObject();
-    WriteKey(w, "ShardLevelMetrics");
-    w.StartArray();
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
-    WriteKey(w, "EncryptionType");
-    WriteString(w, "NONE");
+    WriteStreamSettings(w, stream);
     WriteKey(w, "OpenShardCount");
     w.Int(stream.open_shard_count());
     WriteKey(w, "ConsumerCount");
