@@ -80,9 +80,21 @@ class DeliveryEngineTest : public ::testing::Test {
       EXPECT_TRUE(step.ok()) << step.status().ToString();
       if (!step.ok()) break;
       written += step->objects_written;
-      if (!step->more) break;
+      if (step->more) continue;
+      if (step->invocations_in_flight == 0) break;
+      worker->AwaitInvocation();  // its result is applied by the next step
     }
     return written;
+  }
+  // One step with force: everything buffered is transformed and delivered.
+  int Flush(std::string_view stream) {
+    StreamWorker* worker = engine_->worker(kAccount, kRegion, stream);
+    EXPECT_NE(worker, nullptr);
+    auto step = worker->Step(true);
+    EXPECT_TRUE(step.ok()) << step.status().ToString();
+    if (!step.ok()) return 0;
+    EXPECT_EQ(step->invocations_in_flight, 0);
+    return step->objects_written;
   }
   // key -> body of every object in `bucket`.
   std::map<std::string, std::string> Objects(std::string_view bucket) {
@@ -389,15 +401,18 @@ TEST_F(DeliveryEngineTest, DeleteDrainsOnTheWorkerThreadNotTheCallers) {
 class GateInvoker : public lambda::Invoker {
  public:
   Result<lambda::InvokeResult> Invoke(const lambda::InvokeRequest& request) override {
-    std::unique_lock lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return open; });
+    {
+      std::unique_lock lock(mu);
+      ++entered;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+    }
     return echo.Invoke(request);
   }
-  void WaitEntered() {
+  // Until `count` invocations have come in.
+  void WaitEntered(int count = 1) {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return entered; });
+    cv.wait(lock, [&] { return entered >= count; });
   }
   void Open() {
     std::unique_lock lock(mu);
@@ -407,7 +422,7 @@ class GateInvoker : public lambda::Invoker {
   EchoInvoker echo;
   std::mutex mu;
   std::condition_variable cv;
-  bool entered = false;
+  int entered = 0;
   bool open = false;
 };
 
@@ -505,20 +520,85 @@ TEST_F(DeliveryEngineTest, FullProcessorBuffersAreInvokedConcurrentlyAndAppliedI
   ConcurrencyInvoker concurrent;
   engine_->set_invoker(&concurrent);
   ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  // The destination buffers everything (so one object shows the order the results were
+  // applied in); each 2-byte record fills a processor buffer of its own.
   Destination d{.bucket = "lake",
-                .buffer_interval_seconds = 0,
+                .buffer_interval_seconds = 900,
                 .lambda = LambdaProcessor{.function_arn = "arn:f",
                                           .buffer_bytes = 2,
                                           .buffer_interval_seconds = 900}};
   ASSERT_OK(engine_->CreateStream(Def("cc", d)).status());
   Put("cc", {"a1", "b2", "c3", "d4", "e5", "f6"});
-  EXPECT_EQ(Step("cc"), 1);
+  EXPECT_EQ(Step("cc"), 0);  // all six transformed, the destination buffer not yet due
+  EXPECT_EQ(Flush("cc"), 1);
   EXPECT_GE(concurrent.max_in_flight, 2);
   EXPECT_EQ(concurrent.echo.calls.load(), 6);
   auto objects = Objects("lake");
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects.begin()->second, "a1!b2!c3!d4!e5!f6!");
   engine_->set_invoker(&invoker_);
+}
+
+TEST_F(DeliveryEngineTest, StepsGoOnReadingAndDispatchingWhileInvocationsRun) {
+  GateInvoker gate;
+  engine_->set_invoker(&gate);
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "arn:f",
+                                          .buffer_bytes = 2,
+                                          .buffer_interval_seconds = 900}};
+  ASSERT_OK(engine_->CreateStream(Def("w", d)).status());
+  StreamWorker* worker = engine_->worker(kAccount, kRegion, "w");
+  ASSERT_NE(worker, nullptr);
+  Put("w", {"a1", "b2"});
+  ASSERT_OK_AND_ASSIGN(StreamWorker::StepResult first, worker->Step(false));
+  EXPECT_EQ(first.invocations_in_flight, 2);  // the step did not wait for them
+  EXPECT_EQ(first.objects_written, 0);
+  // A later record is read and goes out beside them; nothing is applied or delivered yet.
+  Put("w", {"c3"});
+  ASSERT_OK_AND_ASSIGN(StreamWorker::StepResult second, worker->Step(false));
+  EXPECT_EQ(second.invocations_in_flight, 3);
+  EXPECT_EQ(second.objects_written, 0);
+  gate.WaitEntered(3);
+  gate.Open();
+  Step("w");
+  std::string all;
+  for (const auto& [key, body] : Objects("lake")) all += body;
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, "!!!123abc");
+  EXPECT_EQ(gate.echo.calls.load(), 3);
+  engine_->set_invoker(&invoker_);
+}
+
+TEST_F(DeliveryEngineTest, ABacklogBeyondTheReadAheadIsDeliveredInFullBuffers) {
+  // 4-byte records, 10-byte processor buffers: a buffer is full at two records (a third would
+  // not fit), and the read-ahead (a few windows of buffers) is far below the backlog. Plain
+  // steps (no force) must deliver all of it.
+  ASSERT_OK(lake_->CreateBucket("lake", kRegion));
+  Destination d{.bucket = "lake",
+                .buffer_interval_seconds = 0,
+                .lambda = LambdaProcessor{.function_arn = "arn:f",
+                                          .buffer_bytes = 10,
+                                          .buffer_interval_seconds = 0}};
+  ASSERT_OK(engine_->CreateStream(Def("backlog", d)).status());
+  std::vector<std::string> records;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    char text[8];
+    std::snprintf(text, sizeof(text), "r%03d", i);
+    records.push_back(text);
+    expected += std::string(text) + "!";
+  }
+  Put("backlog", records);
+  EXPECT_GE(Step("backlog"), 1);
+  std::string all;
+  for (const auto& [key, body] : Objects("lake")) all += body;
+  EXPECT_EQ(all.size(), expected.size());
+  std::sort(all.begin(), all.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(all, expected);
+  EXPECT_EQ(invoker_.calls.load(), 150);  // two records per invocation: never a partial one
 }
 
 TEST_F(DeliveryEngineTest, DeliveredDirectPutRecordsAreTrimmedAfterTheCommitOnly) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <memory>
 
 #include "common/crypto.h"
@@ -18,6 +19,8 @@ namespace {
 constexpr int kReadRecords = 25000;
 constexpr int64_t kReadBytes = 32 << 20;
 constexpr int kMaxConcurrentInvocations = 4;
+// Records read but not yet dispatched are kept to this many full windows of processor buffers.
+constexpr int64_t kReadAheadWindows = 2;
 constexpr int kMaxActivePartitions = 500;
 constexpr int64_t kMaxBackoffMillis = 30'000;
 // Delivered DirectPut records are trimmed from the internal log at most this often: each trim
@@ -89,6 +92,10 @@ void StreamWorker::Stop(bool drain) {
   } else if (drain) {
     Drain();  // not running (tests, tools, a deletion after shutdown): on the caller's thread
   }
+  // Without a drain, invocations still running are waited for and forgotten: their records
+  // were never checkpointed, so they are delivered after the next start.
+  MutexLock step_lock(step_mu_);
+  AbandonInvocations();
 }
 
 void StreamWorker::Drain() {
@@ -219,8 +226,19 @@ Result<bool> StreamWorker::ReadSources() {
   source_stream_ = info->id.value;
   bool read_any = false;
   const int64_t now = deps_.clock.NowMillis();
+  // With a processor, read ahead only a few windows' worth of records that are not in flight
+  // yet: invocations finishing wake the worker to read more.
+  const int64_t read_ahead =
+      def_.destination.lambda
+          ? kReadAheadWindows * kMaxConcurrentInvocations * def_.destination.lambda->buffer_bytes
+          : std::numeric_limits<int64_t>::max();
+  read_behind_ = false;
   for (const log::ShardInfo& shard : info->shards) {
-    if (BufferedBytes() >= deps_.max_buffered_bytes) break;
+    if (BufferedBytes() >= deps_.max_buffered_bytes ||
+        input_bytes_ - dispatched_bytes_ >= read_ahead) {
+      read_behind_ = true;
+      break;
+    }
     auto cursor_it = cursors_.find(shard.id.index);
     if (cursor_it == cursors_.end()) {
       // A shard without a checkpoint (a child created after delivery started) starts at its
@@ -246,6 +264,9 @@ Result<bool> StreamWorker::ReadSources() {
       continue;
     }
     if (!read.ok()) continue;  // e.g. the stream went away meanwhile
+    if (read->millis_behind_latest > 0 || static_cast<int>(read->records.size()) >= kReadRecords) {
+      read_behind_ = true;
+    }
     for (log::Record& record : read->records) {
       SourceRecord source{.shard = shard.id.index,
                           .sequence = record.sequence.value,
@@ -256,7 +277,7 @@ Result<bool> StreamWorker::ReadSources() {
       if (def_.kinesis_source && deps_.format_sequence) {
         source.kinesis_sequence = deps_.format_sequence(shard.id, record.sequence);
       }
-      if (input_.empty()) input_first_entry_ = now;
+      if (input_.size() == dispatched_) input_first_entry_ = now;
       input_bytes_ += static_cast<int64_t>(source.data.size());
       input_.push_back(std::move(source));
       read_any = true;
@@ -362,7 +383,6 @@ void StreamWorker::BackUp(const SourceRecord& record) {
 }
 
 void StreamWorker::TransformDue(bool force) {
-  if (input_.empty()) return;
   const Destination& d = def_.destination;
   if (!d.lambda) {
     for (const SourceRecord& record : input_) {
@@ -373,72 +393,109 @@ void StreamWorker::TransformDue(bool force) {
     input_bytes_ = 0;
     return;
   }
-  const LambdaProcessor& processor = *d.lambda;
-  const int64_t now = deps_.clock.NowMillis();
-  const bool interval_due =
-      force || now - input_first_entry_ >= processor.buffer_interval_seconds * 1000ll;
-  if (!interval_due && input_bytes_ < processor.buffer_bytes) return;
-  TransformContext context{.stream_arn = def_.arn,
-                           .region = def_.region,
-                           .account = def_.account,
-                           .source_kinesis_arn = def_.kinesis_source ? def_.source_arn : ""};
-  // One invocation per processor buffer (and within Lambda's 6 MB request: base64 grows
-  // records by 4/3, the buffer is at most 3 MB); up to kMaxConcurrentInvocations in flight,
-  // like Firehose's concurrent invocations: the function's environments run on every core.
-  // A sliding window: as soon as the oldest invocation returns, its results are applied (in
-  // input order, so buffers, error output and checkpoints are as if sequential) and the next
-  // buffer goes out.
-  struct InFlight {
-    std::shared_ptr<std::vector<const SourceRecord*>> batch;
-    std::future<TransformResult> result;
-  };
-  std::deque<InFlight> window;
-  size_t dispatched = 0;  // input_[0, dispatched) is in flight or applied
+  // Firehose's concurrent invocations: one invocation per processor buffer (within Lambda's
+  // 6 MB request: base64 grows records by 4/3, the buffer is at most 3 MB), up to
+  // kMaxConcurrentInvocations in flight, so the function's environments run on every core.
+  // The window slides across steps: while invocations run, the worker reads, applies the
+  // results that arrived and flushes. Results are applied oldest first (buffers, error output
+  // and checkpoints are as if sequential), and records leave input_ only when applied, so a
+  // flush's checkpoints never pass a record in flight.
+  const LambdaProcessor processor = *d.lambda;
+  const TransformContext context{.stream_arn = def_.arn,
+                                 .region = def_.region,
+                                 .account = def_.account,
+                                 .source_kinesis_arn = def_.kinesis_source ? def_.source_arn : ""};
   lambda::Invoker* invoker = deps_.invoker.load();
-  auto dispatch = [&]() -> bool {
+  auto dispatch = [&](bool interval_due) -> bool {
     auto batch = std::make_shared<std::vector<const SourceRecord*>>();
     int64_t bytes = 0;
-    for (size_t i = dispatched; i < input_.size(); ++i) {
+    bool full = false;  // the next record would not fit
+    for (size_t i = dispatched_; i < input_.size(); ++i) {
       const SourceRecord& record = input_[i];
       if (!batch->empty() &&
           bytes + static_cast<int64_t>(record.data.size()) > processor.buffer_bytes) {
+        full = true;
         break;
       }
       batch->push_back(&record);
       bytes += static_cast<int64_t>(record.data.size());
     }
-    if (batch->empty() || (!interval_due && bytes < processor.buffer_bytes)) {
+    full = full || bytes >= processor.buffer_bytes;
+    // A partial buffer goes out when its interval is due, unless more records are readable
+    // right now (a backlog): then the next read fills it first.
+    if (batch->empty() || (!full && !force && (!interval_due || read_behind_))) {
       return false;  // nothing left, or the remainder waits for its own buffer
     }
-    dispatched += batch->size();
-    // The records stay in input_ (a deque: popping nothing, pointers stay valid) until the
-    // window is empty.
-    window.push_back(InFlight{
+    dispatched_ += batch->size();
+    dispatched_bytes_ += bytes;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    invocations_.push_back(Invocation{
         .batch = batch,
-        .result = std::async(std::launch::async, [&, batch] {
-          return Transform(invoker, processor, context, *batch, deps_.clock);
+        .bytes = bytes,
+        .done = done,
+        .result = std::async(std::launch::async, [this, invoker, processor, context, batch, done] {
+          TransformResult result = Transform(invoker, processor, context, *batch, deps_.clock);
+          done->store(true);
+          Wake();
+          return result;
         })});
     return true;
   };
   while (true) {
-    while (static_cast<int>(window.size()) < kMaxConcurrentInvocations && dispatch()) {
+    while (!invocations_.empty() && invocations_.front().done->load()) ApplyOldestInvocation();
+    const int64_t now = deps_.clock.NowMillis();
+    const bool interval_due =
+        force || now - input_first_entry_ >= processor.buffer_interval_seconds * 1000ll;
+    // Returned invocations wait only for the older ones to be applied: the capacity counts the
+    // running ones (each holds a function environment).
+    int running = RunningInvocations();
+    bool sent = false;
+    while (running < kMaxConcurrentInvocations && dispatch(interval_due)) {
+      sent = true;
+      ++running;
     }
-    if (window.empty()) break;
-    TransformResult result = window.front().result.get();
-    const std::vector<const SourceRecord*>& batch = *window.front().batch;
-    for (const SourceRecord* record : batch) BackUp(*record);
-    for (TransformedRecord& ok : result.ok) Accept(*batch[ok.index], ok.data, ok.partition_keys);
-    for (const FailedRecord& failed : result.failed) {
-      AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
-    }
-    if (result.dropped > 0) checkpoint_dirty_ = true;
-    window.pop_front();
+    if (sent) input_first_entry_ = now;
+    if (!force || invocations_.empty()) break;
+    ApplyOldestInvocation();
   }
-  for (size_t i = 0; i < dispatched; ++i) {
+}
+
+void StreamWorker::ApplyOldestInvocation() {
+  Invocation& oldest = invocations_.front();
+  TransformResult result = oldest.result.get();
+  const std::vector<const SourceRecord*>& batch = *oldest.batch;
+  for (const SourceRecord* record : batch) BackUp(*record);
+  for (TransformedRecord& ok : result.ok) Accept(*batch[ok.index], ok.data, ok.partition_keys);
+  for (const FailedRecord& failed : result.failed) {
+    AddError(*batch[failed.index], failed, std::string(kProcessingFailed));
+  }
+  if (result.dropped > 0) checkpoint_dirty_ = true;
+  const size_t count = batch.size();
+  dispatched_ -= count;
+  dispatched_bytes_ -= oldest.bytes;
+  invocations_.pop_front();  // the batch's pointers go with it, before their records
+  for (size_t i = 0; i < count; ++i) {
     input_bytes_ -= static_cast<int64_t>(input_.front().data.size());
     input_.pop_front();
   }
-  if (dispatched > 0) input_first_entry_ = now;
+}
+
+int StreamWorker::RunningInvocations() const {
+  int running = 0;
+  for (const Invocation& invocation : invocations_) running += !invocation.done->load();
+  return running;
+}
+
+void StreamWorker::AbandonInvocations() {
+  for (Invocation& invocation : invocations_) invocation.result.wait();
+  invocations_.clear();
+  dispatched_ = 0;
+  dispatched_bytes_ = 0;
+}
+
+void StreamWorker::AwaitInvocation() {
+  MutexLock step_lock(step_mu_);
+  if (!invocations_.empty()) invocations_.front().result.wait();
 }
 
 bool StreamWorker::FlushDue(bool force) const {
@@ -618,7 +675,10 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
   auto consider = [&](int64_t at) { deadline = deadline == 0 ? at : std::min(deadline, at); };
   if (!trim_before_.empty()) consider(last_trim_ + kTrimEveryMillis);
   if (retry_at_ > 0) consider(retry_at_);
-  if (!input_.empty() && def_.destination.lambda) {
+  // The processor's interval matters only for records not in flight, and only while the window
+  // has room (a returning invocation wakes the worker).
+  if (input_.size() > dispatched_ && def_.destination.lambda &&
+      RunningInvocations() < kMaxConcurrentInvocations) {
     consider(input_first_entry_ + def_.destination.lambda->buffer_interval_seconds * 1000ll);
   }
   for (const auto* buffers : {&buffers_, &error_buffers_}) {
@@ -630,6 +690,7 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
     consider(backup_buffer_.first_entry + def_.destination.buffer_interval_seconds * 1000ll);
   }
   next_deadline_ms_ = deadline;
+  out.invocations_in_flight = static_cast<int>(invocations_.size());
   // Memory bound reached without a flush (backing off): do not spin.
   if (BufferedBytes() >= deps_.max_buffered_bytes && retry_at_ > now) out.more = false;
   return out;

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -74,12 +76,19 @@ class StreamWorker {
   struct StepResult {
     bool more = false;       // read records and may have more: step again at once
     int objects_written = 0;
+    int invocations_in_flight = 0;  // processor invocations still running after the step
   };
-  // One round: read what is readable (while under the memory bound), transform what is due,
-  // flush what is due. `force` transforms and flushes everything buffered.
+  // One round: read what is readable (while under the memory bound), apply the processor
+  // results that have arrived, start the invocations that are due (without waiting for them),
+  // flush what is due. `force` transforms and flushes everything buffered, waiting for every
+  // invocation.
   // Errors: kInternal on storage failure; delivery failures (missing bucket) are retried with
   // backoff and reported as OK with nothing written.
   Result<StepResult> Step(bool force);
+
+  // Blocks until the oldest processor invocation in flight has returned (at once if none);
+  // the next Step applies its result. For callers that step by hand (tests, tools).
+  void AwaitInvocation();
 
   // The stream id of the source log (for log listeners), if resolved.
   uint64_t source_stream() const { return source_stream_.load(); }
@@ -109,8 +118,17 @@ class StreamWorker {
   Status LoadCheckpoints();
   // Reads from every eligible shard; returns whether anything was read.
   Result<bool> ReadSources();
-  // Moves input records through the processor (when due, or all with `force`).
+  // Moves input records through the processor: applies the results that have arrived (oldest
+  // first), then starts invocations for the buffers that are due, up to
+  // kMaxConcurrentInvocations in flight. With `force`, every input record, waiting for all.
   void TransformDue(bool force);
+  // Applies the oldest invocation's result (waiting for it) and drops its input records.
+  void ApplyOldestInvocation();
+  // Waits for the invocations in flight and forgets their results: their records stay in
+  // input_ (and past the checkpoints) to be invoked again.
+  void AbandonInvocations();
+  // Invocations in flight that have not returned yet (each holds a function environment).
+  int RunningInvocations() const;
   // Puts one output record into its destination buffer (partition keys, delimiter).
   void Accept(const SourceRecord& source, std::string_view data,
               const std::map<std::string, std::string>& lambda_keys);
@@ -150,9 +168,22 @@ class StreamWorker {
   TimeZone zone_;
   bool loaded_ = false;
   std::map<uint32_t, Cursor> cursors_;
-  std::deque<SourceRecord> input_;  // read, waiting for the processor
+  // A processor invocation running on its own thread; `batch` points into input_ (a deque:
+  // appending and popping other records leaves the pointers valid).
+  struct Invocation {
+    std::shared_ptr<std::vector<const SourceRecord*>> batch;
+    int64_t bytes = 0;
+    std::shared_ptr<std::atomic<bool>> done;  // set before the thread wakes the worker
+    std::future<TransformResult> result;
+  };
+  std::deque<SourceRecord> input_;  // read, waiting for the processor (or in flight)
   int64_t input_bytes_ = 0;
-  int64_t input_first_entry_ = 0;
+  int64_t input_first_entry_ = 0;  // when the oldest record not yet dispatched was read
+  std::deque<Invocation> invocations_;  // in flight, oldest first, over input_'s front
+  // The last read stopped short of what is readable (limits, read-ahead, memory bound).
+  bool read_behind_ = false;
+  size_t dispatched_ = 0;               // input_[0, dispatched_) is in flight
+  int64_t dispatched_bytes_ = 0;
   std::map<std::string, Buffer> buffers_;        // by partition (serialized keys)
   std::map<std::string, Buffer> error_buffers_;  // by error-output type
   Buffer backup_buffer_;  // source records as read (S3BackupMode Enabled)
