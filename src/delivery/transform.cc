@@ -94,14 +94,16 @@ std::string BuildTransformEvent(const TransformContext& context,
 }
 
 std::optional<InvocationError> ParseTransformResponse(
-    std::string_view payload, const std::vector<const SourceRecord*>& records, int64_t now_millis,
+    std::string payload, const std::vector<const SourceRecord*>& records, int64_t now_millis,
     TransformResult* result) {
   if (payload.size() > kMaxInvokePayload) {
     // What AWS users see for an oversized response (spec 6.6).
     return InvocationError{"Lambda.MissingRecordId", std::string(kMissingMessage)};
   }
   rapidjson::Document doc;
-  doc.Parse(payload.data(), payload.size());
+  // In situ: the response is ours to consume, and its strings (the records' base64 data) are
+  // then neither copied nor allocated apart. The terminator std::string keeps stops the scan.
+  doc.ParseInsitu(payload.data());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError("not a JSON object");
   auto list = doc.FindMember("records");
   if (list == doc.MemberEnd() || !list->value.IsArray()) {
@@ -203,7 +205,8 @@ TransformResult Transform(lambda::Invoker* invoker, const LambdaProcessor& proce
         .account_id = context.account,
         .region = context.region,
         .type = lambda::InvocationType::kRequestResponse,
-        .payload = std::move(event)});
+        .payload = std::move(event),
+        .payload_is_valid_json = true});
     if (!invoked.ok()) {
       last = FromInvokerStatus(invoked.status(), processor.function_arn);
       continue;
@@ -215,7 +218,7 @@ TransformResult Transform(lambda::Invoker* invoker, const LambdaProcessor& proce
     }
     TransformResult parsed;
     std::optional<InvocationError> error =
-        ParseTransformResponse(invoked->payload, records, clock.NowMillis(), &parsed);
+        ParseTransformResponse(std::move(invoked->payload), records, clock.NowMillis(), &parsed);
     if (error) {
       last = std::move(*error);
       continue;

@@ -74,7 +74,8 @@ struct InvocationError {
 // Reads the function's response for `records`. Fills `result` (ok, ProcessingFailed as failed
 // with attempts 1, dropped) and returns nullopt, or returns the error that fails the whole
 // invocation: Lambda.MissingRecordId, Lambda.DuplicatedRecordId, Lambda.JsonProcessingException.
-std::optional<InvocationError> ParseTransformResponse(std::string_view payload,
+// `payload` is parsed in place (its strings are decoded into its own buffer).
+std::optional<InvocationError> ParseTransformResponse(std::string payload,
                                                       const std::vector<const SourceRecord*>& records,
                                                       int64_t now_millis, TransformResult* result);
 

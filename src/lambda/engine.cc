@@ -181,7 +181,7 @@ Result<InvokeResult> LambdaEngine::Invoke(const InvokeRequest& request) {
   if (resolved.function->reserved_concurrency == 0) {
     return Status::ResourceExhausted("Rate Exceeded.");
   }
-  {
+  if (!request.payload_is_valid_json) {
     // Validate only (SAX, no document built): the payload goes to the function as sent.
     rapidjson::Reader reader;
     rapidjson::BaseReaderHandler<> ignore;

@@ -504,7 +504,8 @@ Result<int64_t> EventSourceMappings::Step(
   InvokeRequest request{.function = mapping.function_arn,
                         .account_id = mapping.account_id,
                         .region = mapping.region,
-                        .payload = formatter_.Event(mapping, shard, records)};
+                        .payload = formatter_.Event(mapping, shard, records),
+                        .payload_is_valid_json = true};
   Result<InvokeResult> result = invoker_.Invoke(request);
   uint64_t first_failed = kFinished;
   if (!result.ok()) {

@@ -29,6 +29,9 @@ struct InvokeRequest {
   std::string payload;         // the event, JSON text
   std::string client_context;  // base64 (X-Amz-Client-Context), may be empty
   bool tail_logs = false;      // LogType Tail: return the last 4 KB of the logs
+  // The payload was written by salespipe itself (Firehose's transform events, event source
+  // mappings' batches), so it is not parsed again to validate it.
+  bool payload_is_valid_json = false;
 };
 
 // The result of an invocation that ran (or was queued). A function error is a successful

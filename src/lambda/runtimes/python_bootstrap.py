@@ -9,6 +9,7 @@
 # Runtime.MalformedHandlerName); a missing handler is Runtime.HandlerNotFound at invoke time.
 # Only the standard library: the function's own packages stay in charge of everything else.
 import decimal
+import gc
 import importlib
 import json
 import logging
@@ -97,10 +98,23 @@ class _RuntimeClient:
             name, _, value = line.partition(":")
             response_headers[name.strip().lower()] = value.strip()
         length = int(response_headers.get("content-length", "0"))
-        while len(self._buffer) < length:
-            self._receive()
-        data = bytes(self._buffer[:length])
-        del self._buffer[:length]
+        if len(self._buffer) >= length:
+            data = bytes(self._buffer[:length])
+            del self._buffer[:length]
+        else:
+            # A large body (an event of megabytes) goes straight into its own buffer: no
+            # staging copies, and a few large reads instead of 64 KB ones.
+            data = bytearray(length)
+            have = len(self._buffer)
+            data[:have] = self._buffer
+            self._buffer = bytearray()
+            view = memoryview(data)
+            while have < length:
+                received = self._sock.recv_into(view[have:])
+                if not received:
+                    raise ConnectionError("the Runtime API closed the connection")
+                have += received
+            view.release()
         if response_headers.get("connection", "").lower() == "close":
             self._close()
         return _Response(status, response_headers), data
@@ -174,6 +188,19 @@ def _decimal_serializer(value):
 
 def _to_json(value):
     return json.dumps(value, default=_decimal_serializer)
+
+
+def _parse_event(body):
+    # json.loads builds no reference cycles, but its thousands of new dicts and lists would
+    # trigger young collections that walk the half-built event again and again: the collector
+    # waits until it is built (one collection then, if due).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(body)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _user_frames(tb):
@@ -272,6 +299,10 @@ def main():
         _flush_logs()
         client.post_init_error(document)
         sys.exit(1)
+    # What exists now (the runtime, boto3 preloaded by the zygote, the function's module) lives
+    # as long as the environment: frozen out of the cyclic collector, so that the collections
+    # the invocations' many objects trigger do not walk it again and again.
+    gc.freeze()
 
     while True:
         response, body = client.next()
@@ -296,7 +327,7 @@ def main():
                                 header("Lambda-Runtime-Invoked-Function-Arn"),
                                 client_context, identity)
         try:
-            event = json.loads(body) if body else None
+            event = _parse_event(body) if body else None
             result = handler(event, context)
             try:
                 payload = _to_json(result).encode()
