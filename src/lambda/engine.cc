@@ -16,8 +16,11 @@ constexpr int kEventAttempts = 3;
 }  // namespace
 
 void DeferredRunner::Set(std::unique_ptr<Runner> runner) {
-  MutexLock lock(mu_);
-  if (runner_ == nullptr) runner_ = std::move(runner);
+  {
+    MutexLock lock(mu_);
+    if (runner_ == nullptr) runner_ = std::move(runner);
+  }
+  set_.notify_all();
 }
 
 Runner* DeferredRunner::get() const {
@@ -26,9 +29,17 @@ Runner* DeferredRunner::get() const {
   return runner_.get();
 }
 
+Runner* DeferredRunner::Await() {
+  std::unique_lock lock(mu_);
+  set_.wait_for(lock, kStartWait, [&] { return runner_ != nullptr || shut_down_; });
+  return runner_.get();
+}
+
 Result<InvokeResult> DeferredRunner::Run(const FunctionSpec& spec, std::string_view payload,
                                          const RunOptions& options) {
-  Runner* runner = get();
+  // Only the server's own callers (Firehose, event source mappings) get here before Set():
+  // the edge does not listen yet. They wait for the runner rather than fail a batch.
+  Runner* runner = Await();
   if (runner == nullptr) return Status::Unavailable("Lambda is starting; retry the call");
   return runner->Run(spec, payload, options);
 }
@@ -38,6 +49,11 @@ void DeferredRunner::Retire(std::string_view function_arn) {
 }
 
 void DeferredRunner::Shutdown() {
+  {
+    MutexLock lock(mu_);
+    shut_down_ = true;
+  }
+  set_.notify_all();
   if (Runner* runner = get()) runner->Shutdown();
 }
 

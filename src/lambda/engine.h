@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -25,9 +26,12 @@ inline constexpr size_t kMaxAsyncPayloadBytes = 1048576;
 
 // A Runner that forwards to one set later: the process runner needs the edge's address
 // (AWS_ENDPOINT_URL inside functions), known only once the edge listens, after the engines
-// and services are built. Run before Set() answers kUnavailable. Thread-safe.
+// and services are built. Run before Set() waits for it (up to kStartWait, or until Shutdown)
+// and then answers kUnavailable. Thread-safe.
 class DeferredRunner final : public Runner {
  public:
+  static constexpr std::chrono::seconds kStartWait{30};
+
   // Installs the runner (once; later calls are ignored).
   void Set(std::unique_ptr<Runner> runner);
   Result<InvokeResult> Run(const FunctionSpec& spec, std::string_view payload,
@@ -37,8 +41,12 @@ class DeferredRunner final : public Runner {
 
  private:
   Runner* get() const;
+  // The runner once set; nullptr after kStartWait or a Shutdown without one.
+  Runner* Await();
   mutable Mutex mu_;
+  std::condition_variable set_;
   std::unique_ptr<Runner> runner_ GUARDED_BY(mu_);
+  bool shut_down_ GUARDED_BY(mu_) = false;
 };
 
 // What an invocation runs: the function, the configuration of the version chosen (after alias

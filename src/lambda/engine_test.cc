@@ -129,3 +129,37 @@ TEST_F(EngineTest, EventInvocationsRetryTwiceOnFunctionError) {
 
 }  // namespace
 }  // namespace salespipe::lambda
+
+namespace salespipe::lambda {
+namespace {
+
+TEST(DeferredRunnerTest, RunsBeforeSetWaitForTheRunner) {
+  // Firehose and event source mappings start before the edge listens: an invocation then
+  // waits for the process runner instead of failing its batch.
+  DeferredRunner deferred;
+  auto real = std::make_unique<FakeRunner>();
+  FakeRunner* fake = real.get();
+  std::thread early([&] {
+    Result<InvokeResult> result = deferred.Run(FunctionSpec{}, "{\"a\":1}", RunOptions{});
+    ASSERT_OK(result.status());
+    EXPECT_EQ(result->payload, "{\"a\":1}");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it reach the wait
+  deferred.Set(std::move(real));
+  early.join();
+  EXPECT_EQ(fake->runs, 1);
+}
+
+TEST(DeferredRunnerTest, ShutdownWithoutARunnerReleasesWaiters) {
+  DeferredRunner deferred;
+  std::thread early([&] {
+    EXPECT_THAT(deferred.Run(FunctionSpec{}, "{}", RunOptions{}),
+                StatusIs(ErrorCode::kUnavailable));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  deferred.Shutdown();
+  early.join();  // would take kStartWait (30 s) without the wake-up
+}
+
+}  // namespace
+}  // namespace salespipe::lambda
