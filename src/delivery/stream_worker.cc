@@ -675,10 +675,11 @@ Result<StreamWorker::StepResult> StreamWorker::Step(bool force) {
   auto consider = [&](int64_t at) { deadline = deadline == 0 ? at : std::min(deadline, at); };
   if (!trim_before_.empty()) consider(last_trim_ + kTrimEveryMillis);
   if (retry_at_ > 0) consider(retry_at_);
-  // The processor's interval matters only for records not in flight, and only while the window
-  // has room (a returning invocation wakes the worker).
+  // The processor's interval matters only for records not in flight, only while the window has
+  // room (a returning invocation wakes the worker) and not while delivery backs off (nothing is
+  // dispatched then: retry_at_ is the deadline).
   if (input_.size() > dispatched_ && def_.destination.lambda &&
-      RunningInvocations() < kMaxConcurrentInvocations) {
+      RunningInvocations() < kMaxConcurrentInvocations && retry_at_ <= now) {
     consider(input_first_entry_ + def_.destination.lambda->buffer_interval_seconds * 1000ll);
   }
   for (const auto* buffers : {&buffers_, &error_buffers_}) {
