@@ -286,7 +286,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHeader(beast::error_code ec);
   void ReadBody();
   void OnBody(beast::error_code ec);
-  void Process();  // on a worker thread
+  // On a worker thread, or inline on the connection's strand (`on_strand`: the response is
+  // then written without another trip through the executor).
+  void Process(bool on_strand = false);
   void ProcessJson();
   void ProcessRest();
   void Write();

@@ -228,6 +228,23 @@ void Connection::ReadBody() {
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
     return;
   }
+  // A small body usually arrived with the header and is in the buffer already: parse it here
+  // instead of through an asynchronous read that would complete via another executor trip.
+  // Whatever is missing is read as usual (the parser keeps its place).
+  beast::error_code ec;
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || used == 0) break;
+  }
+  if (ec || parser_->is_done()) {
+    OnBody(ec);
+    return;
+  }
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
@@ -306,7 +323,7 @@ void Connection::OnBody(beast::error_code ec) {
       return;
     case RouteKind::kJson:
       if (server_.options_.inline_json) {
-        Process();  // on this io thread; see ServerOptions::inline_json
+        Process(/*on_strand=*/true);  // on this io thread; see ServerOptions::inline_json
         return;
       }
       net::post(*server_.workers_, [self = shared_from_this()] { self->Process(); });

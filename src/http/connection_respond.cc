@@ -5,7 +5,7 @@ namespace salespipe::http {
 // ---------------------------------------------------------------------------------------
 // Connection: processing (worker thread)
 
-void Connection::Process() {
+void Connection::Process(bool on_strand) {
   try {
     switch (route_.kind) {
       case RouteKind::kMetrics:
@@ -34,6 +34,10 @@ void Connection::Process() {
   } catch (...) {
     SPDLOG_ERROR("[{}] uncaught non-standard exception", context_.request_id);
     SetInternalError();
+  }
+  if (on_strand) {
+    Write();  // inline on the io thread: already on the connection's strand
+    return;
   }
   net::post(stream_.get_executor(), [self = shared_from_this()] { self->Write(); });
 }
