@@ -7,7 +7,7 @@ namespace salespipe::services::dynamodb {
 DynamoDbService::DynamoDbService(table::Catalog& catalog, table::TableStore& store,
                                  const Clock& clock)
     : catalog_(catalog), store_(store), clock_(clock) {
-  handlers_ = {
+  SetOperations({
       {"CreateTable", &DynamoDbService::CreateTable},
       {"DescribeTable", &DynamoDbService::DescribeTable},
       {"DeleteTable", &DynamoDbService::DeleteTable},
@@ -38,21 +38,7 @@ DynamoDbService::DynamoDbService(table::Catalog& catalog, table::TableStore& sto
       {"DescribeKinesisStreamingDestination",
        &DynamoDbService::DescribeKinesisStreamingDestination},
       {"UpdateKinesisStreamingDestination", &DynamoDbService::UpdateKinesisStreamingDestination},
-  };
-}
-
-bool DynamoDbService::HasOperation(std::string_view operation) const {
-  return handlers_.find(operation) != handlers_.end();
-}
-
-Result<std::string> DynamoDbService::Handle(std::string_view operation, std::string_view body,
-                                            const RequestContext& context) {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) {
-    return Status::Unimplemented("").WithAwsCode("UnknownOperationException");
-  }
-  ASSIGN_OR_RETURN(JsonDocument request, ParseJsonBody(body));
-  return (this->*(it->second))(request, context);
+  });
 }
 
 Result<std::shared_ptr<table::TableHandle>> DynamoDbService::FindTable(

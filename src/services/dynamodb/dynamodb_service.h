@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "services/json.h"
+#include "services/json_operations.h"
 #include "services/service.h"
 #include "table/catalog.h"
 #include "table/table_store.h"
@@ -23,7 +24,7 @@ namespace salespipe::services::dynamodb {
 // DynamoDB's wire API (json 1.0, target DynamoDB_20120810) over table/: parses and
 // validates each request fully before touching storage, then calls the engine.
 // Thread-safe.
-class DynamoDbService final : public JsonService {
+class DynamoDbService final : public JsonOperationService<DynamoDbService> {
  public:
   // `catalog`, `store` and `clock` must outlive this object.
   DynamoDbService(table::Catalog& catalog, table::TableStore& store, const Clock& clock);
@@ -35,7 +36,6 @@ class DynamoDbService final : public JsonService {
     return "com.amazonaws.dynamodb.v20120810#";
   }
   bool wants_crc32() const override { return true; }
-  bool HasOperation(std::string_view operation) const override;
   // Wires change capture (streams lifecycle) and the Kinesis destination connector; both
   // must outlive this object. Without them, stream settings are only stored and the Kinesis
   // destination operations answer ValidationException.
@@ -43,13 +43,8 @@ class DynamoDbService final : public JsonService {
     capture_ = capture;
     connector_ = connector;
   }
-  Result<std::string> Handle(std::string_view operation, std::string_view body,
-                             const RequestContext& context) override;
 
  private:
-  using Handler = Result<std::string> (DynamoDbService::*)(const JsonValue& request,
-                                                           const RequestContext& context);
-
   // Table management (table_ops.cc).
   Result<std::string> CreateTable(const JsonValue& request, const RequestContext& context);
   Result<std::string> DescribeTable(const JsonValue& request, const RequestContext& context);
@@ -115,7 +110,6 @@ class DynamoDbService final : public JsonService {
   table::Catalog& catalog_;
   table::TableStore& store_;
   const Clock& clock_;
-  std::map<std::string, Handler, std::less<>> handlers_;
   cdc::ChangeCapture* capture_ = nullptr;        // optional
   cdc::KinesisConnector* connector_ = nullptr;   // optional
 

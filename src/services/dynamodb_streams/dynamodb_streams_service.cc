@@ -138,27 +138,12 @@ std::optional<StreamArnParts> ParseStreamArn(std::string_view arn) {
 DynamoDbStreamsService::DynamoDbStreamsService(table::Catalog& catalog,
                                                cdc::ChangeCapture& capture, const Clock& clock)
     : catalog_(catalog), capture_(capture), clock_(clock) {
-  handlers_ = {
+  SetOperations({
       {"ListStreams", &DynamoDbStreamsService::ListStreams},
       {"DescribeStream", &DynamoDbStreamsService::DescribeStream},
       {"GetShardIterator", &DynamoDbStreamsService::GetShardIterator},
       {"GetRecords", &DynamoDbStreamsService::GetRecords},
-  };
-}
-
-bool DynamoDbStreamsService::HasOperation(std::string_view operation) const {
-  return handlers_.find(operation) != handlers_.end();
-}
-
-Result<std::string> DynamoDbStreamsService::Handle(std::string_view operation,
-                                                   std::string_view body,
-                                                   const RequestContext& context) {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) {
-    return Status::Unimplemented("").WithAwsCode("UnknownOperationException");
-  }
-  ASSIGN_OR_RETURN(JsonDocument request, ParseJsonBody(body));
-  return (this->*(it->second))(request, context);
+  });
 }
 
 Result<cdc::StreamView> DynamoDbStreamsService::FindStream(std::string_view arn) {

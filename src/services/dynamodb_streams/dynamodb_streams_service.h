@@ -9,6 +9,7 @@
 #include "cdc/change_capture.h"
 #include "common/clock.h"
 #include "services/json.h"
+#include "services/json_operations.h"
 #include "services/service.h"
 #include "table/catalog.h"
 
@@ -34,7 +35,7 @@ std::optional<StreamArnParts> ParseStreamArn(std::string_view arn);
 
 // DynamoDB Streams (json 1.0, target DynamoDBStreams_20120810, signing name dynamodb) over the
 // change capture's log streams. Thread-safe.
-class DynamoDbStreamsService final : public JsonService {
+class DynamoDbStreamsService final : public JsonOperationService<DynamoDbStreamsService> {
  public:
   // Iterators expire after 15 minutes (AWS).
   static constexpr std::chrono::milliseconds kIteratorTtl{15 * 60 * 1000};
@@ -50,13 +51,8 @@ class DynamoDbStreamsService final : public JsonService {
     return "com.amazonaws.dynamodb.v20120810#";
   }
   bool wants_crc32() const override { return true; }
-  bool HasOperation(std::string_view operation) const override;
-  Result<std::string> Handle(std::string_view operation, std::string_view body,
-                             const RequestContext& context) override;
 
  private:
-  using Handler = Result<std::string> (DynamoDbStreamsService::*)(const JsonValue& request,
-                                                                  const RequestContext& context);
   Result<std::string> ListStreams(const JsonValue& request, const RequestContext& context);
   Result<std::string> DescribeStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> GetShardIterator(const JsonValue& request, const RequestContext& context);
@@ -69,7 +65,6 @@ class DynamoDbStreamsService final : public JsonService {
   table::Catalog& catalog_;
   cdc::ChangeCapture& capture_;
   const Clock& clock_;
-  std::map<std::string, Handler, std::less<>> handlers_;
 };
 
 }  // namespace salespipe::services::dynamodb_streams

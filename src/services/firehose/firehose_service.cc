@@ -175,7 +175,7 @@ Result<std::string> Empty() { return std::string("{}"); }
 
 FirehoseService::FirehoseService(delivery::DeliveryEngine& engine, const Clock& clock)
     : engine_(engine), clock_(clock) {
-  handlers_ = {
+  SetOperations({
       {"CreateDeliveryStream", &FirehoseService::CreateDeliveryStream},
       {"DescribeDeliveryStream", &FirehoseService::DescribeDeliveryStream},
       {"ListDeliveryStreams", &FirehoseService::ListDeliveryStreams},
@@ -188,21 +188,7 @@ FirehoseService::FirehoseService(delivery::DeliveryEngine& engine, const Clock& 
       {"ListTagsForDeliveryStream", &FirehoseService::ListTagsForDeliveryStream},
       {"StartDeliveryStreamEncryption", &FirehoseService::StartDeliveryStreamEncryption},
       {"StopDeliveryStreamEncryption", &FirehoseService::StopDeliveryStreamEncryption},
-  };
-}
-
-bool FirehoseService::HasOperation(std::string_view operation) const {
-  return handlers_.find(operation) != handlers_.end();
-}
-
-Result<std::string> FirehoseService::Handle(std::string_view operation, std::string_view body,
-                                            const RequestContext& context) {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) {
-    return Status::Unimplemented("").WithAwsCode("UnknownOperationException");
-  }
-  ASSIGN_OR_RETURN(JsonDocument request, ParseJsonBody(body));
-  return (this->*(it->second))(request, context);
+  });
 }
 
 Result<delivery::StreamDef> FirehoseService::FindStream(const JsonValue& request,

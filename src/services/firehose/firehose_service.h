@@ -8,6 +8,7 @@
 #include "common/mutex.h"
 #include "delivery/delivery_engine.h"
 #include "services/json.h"
+#include "services/json_operations.h"
 #include "services/service.h"
 
 namespace salespipe::services::firehose {
@@ -16,7 +17,7 @@ namespace salespipe::services::firehose {
 // the delivery engine. The stream's description, tags and encryption settings live in the
 // engine's opaque attributes (JSON: {"extended", "destination", "tags", "encryption",
 // "source_role"}). Differences from AWS: docs/compat/firehose.md. Thread-safe.
-class FirehoseService final : public JsonService {
+class FirehoseService final : public JsonOperationService<FirehoseService> {
  public:
   // `engine` and `clock` must outlive this object.
   FirehoseService(delivery::DeliveryEngine& engine, const Clock& clock);
@@ -25,14 +26,8 @@ class FirehoseService final : public JsonService {
   std::string_view service_name() const override { return "firehose"; }
   std::string_view content_type() const override { return "application/x-amz-json-1.1"; }
   std::string_view error_namespace() const override { return ""; }
-  bool HasOperation(std::string_view operation) const override;
-  Result<std::string> Handle(std::string_view operation, std::string_view body,
-                             const RequestContext& context) override;
 
  private:
-  using Handler = Result<std::string> (FirehoseService::*)(const JsonValue& request,
-                                                           const RequestContext& context);
-
   Result<std::string> CreateDeliveryStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> DescribeDeliveryStream(const JsonValue& request,
                                              const RequestContext& context);
@@ -60,7 +55,6 @@ class FirehoseService final : public JsonService {
   // Set at construction.
   delivery::DeliveryEngine& engine_;
   const Clock& clock_;
-  std::map<std::string, Handler, std::less<>> handlers_;
 
   // Serializes read-modify-writes of a stream's attributes (tags, encryption, updates).
   Mutex mu_;

@@ -3,7 +3,6 @@
 // ValidationException), semantic checks (InvalidArgumentException), then the stream lookup
 // (ResourceNotFoundException). Differences from AWS: docs/compat/kinesis.md.
 
-
 #include "services/kinesis/kinesis_service.h"
 
 #include <algorithm>
@@ -84,7 +83,7 @@ Result<std::pair<log::ShardId, log::SequenceNumber>> KinesisService::ParseSequen
 }
 
 KinesisService::KinesisService(log::ShardLog& log, const Clock& clock) : log_(log), clock_(clock) {
-  handlers_ = {
+  SetOperations({
       {"CreateStream", &KinesisService::CreateStream},
       {"DeleteStream", &KinesisService::DeleteStream},
       {"DescribeStream", &KinesisService::DescribeStream},
@@ -111,21 +110,7 @@ KinesisService::KinesisService(log::ShardLog& log, const Clock& clock) : log_(lo
       {"ListStreamConsumers", &KinesisService::ListStreamConsumers},
       {"DeregisterStreamConsumer", &KinesisService::DeregisterStreamConsumer},
       {"DescribeLimits", &KinesisService::DescribeLimits},
-  };
-}
-
-bool KinesisService::HasOperation(std::string_view operation) const {
-  return handlers_.find(operation) != handlers_.end();
-}
-
-Result<std::string> KinesisService::Handle(std::string_view operation, std::string_view body,
-                                           const RequestContext& context) {
-  auto it = handlers_.find(operation);
-  if (it == handlers_.end()) {
-    return Status::Unimplemented("").WithAwsCode("UnknownOperationException");
-  }
-  ASSIGN_OR_RETURN(JsonDocument request, ParseJsonBody(body));
-  return (this->*(it->second))(request, context);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

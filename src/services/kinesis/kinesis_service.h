@@ -9,6 +9,7 @@
 #include "kv/db.h"
 #include "log/shard_log.h"
 #include "services/json.h"
+#include "services/json_operations.h"
 #include "services/service.h"
 
 namespace salespipe::services::kinesis {
@@ -18,7 +19,7 @@ namespace salespipe::services::kinesis {
 // the name "kinesis/<account>/<region>/<StreamName>"; tags, mode and consumers live in the
 // stream's attribute blob (JSON). Differences from AWS: docs/compat/kinesis.md.
 // Thread-safe.
-class KinesisService final : public JsonService {
+class KinesisService final : public JsonOperationService<KinesisService> {
  public:
   // `log` and `clock` must outlive this object.
   KinesisService(log::ShardLog& log, const Clock& clock);
@@ -28,9 +29,6 @@ class KinesisService final : public JsonService {
   std::string_view content_type() const override { return "application/x-amz-json-1.1"; }
   std::string_view error_namespace() const override { return ""; }
   const CborHints* cbor_hints() const override { return &cbor_hints_; }
-  bool HasOperation(std::string_view operation) const override;
-  Result<std::string> Handle(std::string_view operation, std::string_view body,
-                             const RequestContext& context) override;
 
   // The log stream name of Kinesis stream `name` (for connectors that write to Kinesis).
   static std::string LogName(std::string_view account, std::string_view region,
@@ -46,9 +44,6 @@ class KinesisService final : public JsonService {
   static std::string FormatShardId(uint32_t index);
 
  private:
-  using Handler = Result<std::string> (KinesisService::*)(const JsonValue& request,
-                                                          const RequestContext& context);
-
   Result<std::string> CreateStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> DeleteStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> DescribeStream(const JsonValue& request, const RequestContext& context);
@@ -94,7 +89,6 @@ class KinesisService final : public JsonService {
   // Set at construction.
   log::ShardLog& log_;
   const Clock& clock_;
-  std::map<std::string, Handler, std::less<>> handlers_;
   const CborHints cbor_hints_{.blob_members = {"Data"}, .timestamp_suffixes = {"Timestamp"}};
 
   // Serializes control-plane read-modify-writes of stream attributes and shards.
