@@ -107,7 +107,6 @@ void Connection::OnHeader(beast::error_code ec) {
   }
 
   bool json_route = amz_target.has_value();
-  services::JsonService* json_service = route_.service;
 
   // REST bodies that are large or of unknown length go to a file, under the handler's limit.
   uint64_t max_body = server_.options_.max_body_bytes;
@@ -132,14 +131,7 @@ void Connection::OnHeader(beast::error_code ec) {
   if (auto length = content_length; length && *length > max_body) {
     std::string message = "Request entity too large: " + std::to_string(*length) +
                           " bytes is over the limit of " + std::to_string(max_body) + " bytes.";
-    if (json_route) {
-      SetJsonError(json_service, 413, kRequestEntityTooLarge, message);
-    } else {
-      SetRestError(
-          Status::InvalidArgument(message).WithAwsCode(std::string(kRequestEntityTooLarge)),
-          {400, "EntityTooLarge"});
-    }
-    RespondAndClose();
+    RespondTooLarge(json_route, message);
     return;
   }
   if (spool_parser_) {
@@ -250,6 +242,16 @@ void Connection::ReadBody() {
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
+void Connection::RespondTooLarge(bool json_route, const std::string& message) {
+  if (json_route) {
+    SetJsonError(route_.service, 413, kRequestEntityTooLarge, message);
+  } else {
+    SetRestError(Status::InvalidArgument(message).WithAwsCode(std::string(kRequestEntityTooLarge)),
+                 {400, "EntityTooLarge"});
+  }
+  RespondAndClose();
+}
+
 void Connection::OnBody(beast::error_code ec) {
   bool json_route = RequestHeader().find("X-Amz-Target") != RequestHeader().end();
   if (ec == bhttp::error::body_limit) {
@@ -258,14 +260,7 @@ void Connection::OnBody(beast::error_code ec) {
                          : server_.options_.max_body_bytes;
     std::string message = "Request entity too large: the body is over the limit of " +
                           std::to_string(limit) + " bytes.";
-    if (json_route) {
-      SetJsonError(route_.service, 413, kRequestEntityTooLarge, message);
-    } else {
-      SetRestError(
-          Status::InvalidArgument(message).WithAwsCode(std::string(kRequestEntityTooLarge)),
-          {400, "EntityTooLarge"});
-    }
-    RespondAndClose();
+    RespondTooLarge(json_route, message);
     return;
   }
   if (ec) {
