@@ -313,6 +313,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SetInternalError();
   // Answers the current request with the response already set, closing afterwards.
   void RespondAndClose();
+  // Fills context_ (account, region, key) from `auth` under the server's auth mode; the
+  // error to answer if the request is rejected.
+  std::optional<AuthError> AuthenticateInto(const AuthRequest& auth);
   // A body over the limit: 413 RequestEntityTooLarge on a JSON route (X-Amz-Target, with or
   // without a known service), S3's 400 EntityTooLarge otherwise; then the connection closes.
   void RespondTooLarge(bool json_route, const std::string& message);

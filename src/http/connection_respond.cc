@@ -42,6 +42,15 @@ void Connection::Process(bool on_strand) {
   net::post(stream_.get_executor(), [self = shared_from_this()] { self->Write(); });
 }
 
+std::optional<AuthError> Connection::AuthenticateInto(const AuthRequest& auth) {
+  // Defaults for unsigned requests (--auth off); a verified or parsed credential overrides.
+  context_.account_id.assign("000000000000");
+  context_.region.assign("us-east-1");
+  context_.access_key_id.clear();
+  return Authenticate(auth, server_.options_.auth_mode, server_.deps_.credentials,
+                      server_.clock_.Now(), &context_);
+}
+
 void Connection::ProcessJson() {
   services::JsonService* service = route_.service;
   const auto& request = parser_->get();
@@ -62,12 +71,7 @@ void Connection::ProcessJson() {
       headers.push_back({View(field.name_string()), View(field.value())});
     auth.headers = headers;
   }
-  context_.account_id.assign("000000000000");
-  context_.region.assign("us-east-1");
-  context_.access_key_id.clear();
-  if (std::optional<AuthError> error =
-          Authenticate(auth, server_.options_.auth_mode, server_.deps_.credentials,
-                       server_.clock_.Now(), &context_)) {
+  if (std::optional<AuthError> error = AuthenticateInto(auth)) {
     AwsError aws = JsonAuthError(error->failure);
     SPDLOG_INFO("[{}] rejected {}.{}: {}: {}", context_.request_id, service->service_name(),
                 route_.operation, aws.code, error->message);
@@ -132,12 +136,7 @@ void Connection::ProcessRest() {
       .body = rest_request.body,
       .s3 = rest->s3_canonical_path(),
   };
-  context_.account_id.assign("000000000000");
-  context_.region.assign("us-east-1");
-  context_.access_key_id.clear();
-  if (std::optional<AuthError> error =
-          Authenticate(auth, server_.options_.auth_mode, server_.deps_.credentials,
-                       server_.clock_.Now(), &context_)) {
+  if (std::optional<AuthError> error = AuthenticateInto(auth)) {
     AwsError aws = S3AuthError(error->failure);
     std::string message = error->message;
     if (error->failure == AuthFailure::kSignatureExpired &&
