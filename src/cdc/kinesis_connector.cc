@@ -64,6 +64,7 @@ void KinesisConnector::Stop() {
 void KinesisConnector::Wake() {
   // One signal per delivery pass, not per commit: while a wake-up is pending, later commits
   // only find dirty_ set (this runs on every committing writer's thread).
+  if (dirty_.load()) return;
   bool notify = false;
   {
     MutexLock lock(mu_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -93,7 +94,9 @@ class KinesisConnector {
 
   Mutex mu_;  // guards the fields below; the thread waits on cv_
   std::condition_variable cv_;
-  bool dirty_ GUARDED_BY(mu_) = true;
+  // Written under mu_; read without it by Wake's fast path (a pending wake-up covers every
+  // commit made visible before the delivery thread clears it).
+  std::atomic<bool> dirty_{true};
   bool stopping_ GUARDED_BY(mu_) = false;
   // Destinations already warned about (missing Kinesis stream), so the log is not flooded.
   std::set<std::string> warned_ GUARDED_BY(mu_);

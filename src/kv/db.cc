@@ -10,14 +10,22 @@ namespace {
 
 constexpr const char* kCfNames[kCfCount] = {"default", "items", "index", "log", "objects"};
 
-rocksdb::ColumnFamilyOptions CfOptions() {
+rocksdb::ColumnFamilyOptions CfOptions(Cf which) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_cache = rocksdb::NewLRUCache(256 << 20);
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Block checksums are computed by every flush and compaction and verified by every read;
+  // RocksDB's crc32c is its portable table-driven loop in the distribution's build, XXH3 is
+  // several times faster. (Existing files keep their checksum type; the WAL is always crc32c.)
+  table.checksum = rocksdb::kXXH3;
   cf.compression = rocksdb::kLZ4Compression;
-  cf.bottommost_compression = rocksdb::kZSTD;
+  // Items and objects live long: their bottom level is worth ZSTD's ratio. Log records are
+  // short-lived (retention) and written fast (every change, again by each connector), and an
+  // L0 -> L1 compaction of the log rewrites all of L1 (every shard's newest keys overlap it),
+  // so ZSTD there cost more CPU than the whole connector (bench/README.md, "CDC cost").
+  if (which != Cf::kLog) cf.bottommost_compression = rocksdb::kZSTD;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
 }
 
@@ -77,7 +85,9 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options) {
   db_options.max_open_files = 1024;
   db_options.keep_log_file_num = 4;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kCfNames) descriptors.emplace_back(name, CfOptions());
+  for (int i = 0; i < kCfCount; ++i) {
+    descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i)));
+  }
   std::unique_ptr<Db> db(new Db());
   db->durability_ = options.durability;
   rocksdb::DB* raw = nullptr;

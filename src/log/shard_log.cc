@@ -705,13 +705,15 @@ void ShardLog::Publish(const std::shared_ptr<ShardState>& shard, uint64_t seq, b
 }
 
 void ShardLog::Notify(ShardId shard) {
-  {
-    MutexLock lock(wake_mu_);
-    ++version_;
+  version_.fetch_add(1);
+  if (waiters_.load() > 0) {
+    // A waiter counted itself under wake_mu_ and then checks version_ before it sleeps: taking
+    // the lock here orders this wake-up after its check, so it cannot be lost.
+    { MutexLock lock(wake_mu_); }
+    wake_cv_.notify_all();
   }
-  wake_cv_.notify_all();
-  MutexLock lock(listeners_mu_);
-  for (auto& [handle, listener] : listeners_) listener(shard);
+  std::shared_lock lock(listeners_mu_);
+  for (const auto& [handle, listener] : listeners_) listener(shard);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -860,11 +862,7 @@ bool ShardLog::WaitForRecords(ShardId shard_id, SequenceNumber from,
                               std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    uint64_t seen_version = 0;
-    {
-      MutexLock lock(wake_mu_);
-      seen_version = version_;
-    }
+    const uint64_t seen_version = version_.load();
     auto found = FindShard(shard_id);
     if (!found.ok()) return false;
     {
@@ -875,21 +873,23 @@ bool ShardLog::WaitForRecords(ShardId shard_id, SequenceNumber from,
       if (!shard->info.open() && shard->pending.empty()) return false;
     }
     std::unique_lock lock(wake_mu_);
-    if (!wake_cv_.wait_until(lock, deadline, [&] { return version_ != seen_version; })) {
-      return false;
-    }
+    waiters_.fetch_add(1);
+    const bool woken =
+        wake_cv_.wait_until(lock, deadline, [&] { return version_.load() != seen_version; });
+    waiters_.fetch_sub(1);
+    if (!woken) return false;
   }
 }
 
 uint64_t ShardLog::AddListener(Listener listener) {
-  MutexLock lock(listeners_mu_);
+  std::unique_lock lock(listeners_mu_);
   uint64_t handle = next_listener_++;
   listeners_[handle] = std::move(listener);
   return handle;
 }
 
 void ShardLog::RemoveListener(uint64_t handle) {
-  MutexLock lock(listeners_mu_);
+  std::unique_lock lock(listeners_mu_);
   listeners_.erase(handle);
 }
 

@@ -26,6 +26,7 @@
 //
 // Thread-safety: ShardLog is thread-safe; all methods may be called concurrently.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -359,12 +360,17 @@ class ShardLog {
   std::map<std::string, uint64_t, std::less<>> names_ GUARDED_BY(mu_);
   uint64_t next_stream_id_ GUARDED_BY(mu_) = 1;
 
-  mutable Mutex wake_mu_;  // guards version_; waiters wait on wake_cv_
+  // Bumped by every Notify. Waiters count themselves in waiters_ under wake_mu_ before they
+  // check version_, so a Notify that sees no waiter can skip the lock and the wake-up (the
+  // common case: every commit of every shard notifies).
+  mutable Mutex wake_mu_;
   mutable std::condition_variable wake_cv_;
-  uint64_t version_ GUARDED_BY(wake_mu_) = 0;
+  std::atomic<uint64_t> version_{0};
+  mutable std::atomic<int> waiters_{0};
 
-  // Held while listeners run, so RemoveListener waits for running calls.
-  Mutex listeners_mu_;
+  // Held shared while listeners run (committing threads do not serialize on it), exclusively
+  // by AddListener / RemoveListener, so RemoveListener waits for running calls.
+  SharedMutex listeners_mu_;
   std::map<uint64_t, Listener> listeners_ GUARDED_BY(listeners_mu_);
   uint64_t next_listener_ GUARDED_BY(listeners_mu_) = 1;
 
