@@ -251,7 +251,9 @@ Status ChangeCapture::Append(kv::Batch& batch, const table::TableDef& table,
                              std::string_view new_encoding, table::ChangeOrigin origin) {
   const bool to_stream = table.stream.enabled;
   const bool to_destinations = table.HasActiveKinesisDestination();
-  if (!to_stream && !to_destinations) return Status::Ok();
+  // With the stream as the destinations' source, one record serves both.
+  const bool to_change_log = to_destinations && !table.ChangesInStream();
+  if (!to_stream && !to_change_log) return Status::Ok();
   // Built once, appended to both logs.
   const std::string data =
       EncodeChange(old_item, new_item, new_encoding, origin, clock_.NowMicros());
@@ -259,11 +261,81 @@ Status ChangeCapture::Append(kv::Batch& batch, const table::TableDef& table,
     ASSIGN_OR_RETURN(log::ShardId shard, StreamShardFor(table));
     RETURN_IF_ERROR(log_.Append(batch, shard, {.partition_key = {}, .data = data}).status());
   }
-  if (to_destinations) {
+  if (to_change_log) {
     ASSIGN_OR_RETURN(log::ShardId shard, EnsureChangeLog(table));
     RETURN_IF_ERROR(log_.Append(batch, shard, {.partition_key = {}, .data = data}).status());
   }
+  if (to_destinations) {
+    // After the appends' own hooks, which make the records visible.
+    batch.OnCommit([this](bool committed) {
+      if (!committed) return;
+      std::shared_lock lock(mu_);
+      if (listener_) listener_();
+    });
+  }
   return Status::Ok();
+}
+
+void ChangeCapture::SetChangeListener(std::function<void()> listener) {
+  std::unique_lock lock(mu_);
+  listener_ = std::move(listener);
+}
+
+Status ChangeCapture::NoteStreamChange(const table::TableDef& current, table::TableDef& next) {
+  if (!next.HasActiveKinesisDestination()) return Status::Ok();
+  if (next.change_sources.empty()) {
+    // A table from before change sources: its changes were all in the change log.
+    next.change_sources.push_back({.id = 0, .stream_label = {}, .log_from = 0});
+  }
+  const table::ChangeSource& last = next.change_sources.back();
+  table::ChangeSource source{.id = last.id + 1};
+  if (next.stream.enabled) {
+    if (last.stream_label == next.latest_stream_label) return Status::Ok();
+    source.stream_label = next.latest_stream_label;
+  } else {
+    if (!last.in_stream()) return Status::Ok();
+    // The change log got nothing while the stream was the source: later changes start after
+    // everything it holds.
+    source.log_from = 0;
+    if (std::optional<log::ShardId> log = FindChangeLog(current.table_id)) {
+      ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(*log));
+      source.log_from = high.value + 1;
+    }
+  }
+  next.change_sources.push_back(std::move(source));
+  return Status::Ok();
+}
+
+Result<table::ChangeSource> ChangeCapture::CurrentSource(const table::TableDef& table) {
+  const uint64_t id = table.change_sources.empty() ? 1 : table.change_sources.back().id + 1;
+  if (table.stream.enabled) {
+    RETURN_IF_ERROR(StreamShardFor(table).status());
+    return table::ChangeSource{.id = id, .stream_label = table.latest_stream_label};
+  }
+  ASSIGN_OR_RETURN(log::ShardId log, EnsureChangeLog(table));
+  ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(log));
+  return table::ChangeSource{.id = id, .stream_label = {}, .log_from = high.value + 1};
+}
+
+Result<std::optional<log::ShardId>> ChangeCapture::SourceShard(
+    const table::TableDef& table, const table::ChangeSource& source) {
+  if (!source.in_stream()) return FindChangeLog(table.table_id);
+  {
+    std::shared_lock lock(mu_);
+    auto it = stream_shards_.find(table.table_id);
+    if (it != stream_shards_.end() && it->second.first == source.stream_label) {
+      return std::optional<log::ShardId>(it->second.second);
+    }
+  }
+  // A stream no longer (or not yet) written to: its one shard, looked up by name.
+  Result<log::StreamInfo> found =
+      log_.FindStream(StreamName(table.account_id, table.region, table.name, source.stream_label));
+  if (!found.ok() && found.status().code() == ErrorCode::kNotFound) {
+    return std::optional<log::ShardId>();
+  }
+  RETURN_IF_ERROR(found.status());
+  if (found->shards.empty()) return Status::Internal("stream without a shard");
+  return std::optional<log::ShardId>(found->shards.front().id);
 }
 
 Result<std::string> ChangeCapture::StreamRecordJson(const StreamMeta& meta,
@@ -463,7 +535,6 @@ Result<log::ShardId> ChangeCapture::EnsureChangeLog(const table::TableDef& table
   if (found->shards.empty()) return Status::Internal("change log " + name + " has no shard");
   log::ShardId shard = found->shards.front().id;
   change_logs_[table.table_id] = shard;
-  change_log_streams_.insert(shard.stream.value);
   return shard;
 }
 
@@ -478,13 +549,7 @@ std::optional<log::ShardId> ChangeCapture::FindChangeLog(uint64_t table_id) cons
   log::ShardId shard = found->shards.front().id;
   std::unique_lock lock(mu_);
   change_logs_[table_id] = shard;
-  change_log_streams_.insert(shard.stream.value);
   return shard;
-}
-
-bool ChangeCapture::IsChangeLog(log::StreamId stream) const {
-  std::shared_lock lock(mu_);
-  return change_log_streams_.count(stream.value) > 0;
 }
 
 }  // namespace salespipe::cdc

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -140,12 +141,32 @@ class ChangeCapture final : public table::ChangeSink {
   ChangeCapture(log::ShardLog& log, const Clock& clock, const RecordFormatter& formatter);
 
   // table::ChangeSink: appends the encoded change to the table's stream (stream enabled) and
-  // to its change log (an active Kinesis destination), in `batch`.
+  // to its change log (an active Kinesis destination whose changes are not read from the
+  // stream: !table.ChangesInStream()), in `batch`. With an active destination, the change
+  // listener runs after the batch commits.
   // Errors: those of log::ShardLog::Append.
   Status Append(kv::Batch& batch, const table::TableDef& table,
                 const std::optional<table::Item>& old_item,
                 const std::optional<table::Item>& new_item, std::string_view new_encoding,
                 table::ChangeOrigin origin) override;
+
+  // Called (on the committing thread) after a change for a Kinesis destination committed;
+  // nullptr for none. The listener must be cheap and must not call back into this object.
+  void SetChangeListener(std::function<void()> listener);
+
+  // Where `table`'s changes for its destinations go once `next` replaces it as its definition
+  // (a DynamoDB stream enabled or disabled): appends that source to next.change_sources when
+  // the table has an active Kinesis destination. REQUIRES: the table's op_mu() is held
+  // exclusively (no write in flight) until `next` is saved. Errors: kInternal.
+  Status NoteStreamChange(const table::TableDef& current, table::TableDef& next);
+  // The current source of `table`'s changes: a one-element change_sources for a destination
+  // being enabled while no other is active. REQUIRES: op_mu() held exclusively.
+  // Errors: kInternal.
+  Result<table::ChangeSource> CurrentSource(const table::TableDef& table);
+  // The log shard of `source`, one of `table`'s change sources; nullopt while it does not
+  // exist yet (no change was ever written to it). Errors: kInternal.
+  Result<std::optional<log::ShardId>> SourceShard(const table::TableDef& table,
+                                                  const table::ChangeSource& source);
 
   // Brings the streams of `table` in line with its definition: creates the stream of
   // latest_stream_label while enabled, and closes every other open stream of the table
@@ -177,8 +198,6 @@ class ChangeCapture final : public table::ChangeSink {
   Result<log::ShardId> EnsureChangeLog(const table::TableDef& table);
   // The table's internal change log shard, if it exists.
   std::optional<log::ShardId> FindChangeLog(uint64_t table_id) const;
-  // Whether `stream` is an internal change log (for wake-ups).
-  bool IsChangeLog(log::StreamId stream) const;
 
   log::ShardLog& log() { return log_; }
 
@@ -201,7 +220,7 @@ class ChangeCapture final : public table::ChangeSink {
   std::map<uint64_t, std::pair<std::string, log::ShardId>> stream_shards_ GUARDED_BY(mu_);
   // table_id -> its internal change log shard.
   mutable std::map<uint64_t, log::ShardId> change_logs_ GUARDED_BY(mu_);
-  mutable std::set<uint64_t> change_log_streams_ GUARDED_BY(mu_);  // their log stream ids
+  std::function<void()> listener_ GUARDED_BY(mu_);
 };
 
 // JSON of StreamMeta (the log stream's attributes). Persisted: members are only added.

@@ -36,6 +36,13 @@ std::string KinesisConnector::CheckpointKey(uint64_t table_id, std::string_view 
   return key;
 }
 
+std::string KinesisConnector::EncodeCheckpoint(const Checkpoint& checkpoint) {
+  std::string value;
+  kv::AppendUint64(&value, checkpoint.next);
+  kv::AppendUint64(&value, checkpoint.source);
+  return value;
+}
+
 void KinesisConnector::Start() {
   if (thread_.joinable()) return;
   {
@@ -43,16 +50,14 @@ void KinesisConnector::Start() {
     stopping_ = false;
     dirty_ = true;  // deliver whatever was left before a restart
   }
-  // Runs on committing threads: only a set lookup and a notify.
-  listener_ = log_.AddListener([this](log::ShardId shard) {
-    if (capture_.IsChangeLog(shard.stream)) Wake();
-  });
+  // Runs on committing threads: only a flag check, at most a notify.
+  capture_.SetChangeListener([this] { Wake(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
 void KinesisConnector::Stop() {
   if (!thread_.joinable()) return;
-  log_.RemoveListener(listener_);
+  capture_.SetChangeListener(nullptr);
   {
     MutexLock lock(mu_);
     stopping_ = true;
@@ -94,21 +99,42 @@ void KinesisConnector::Loop() {
   }
 }
 
-Status KinesisConnector::StartDestination(const table::TableDef& table,
-                                          std::string_view stream_arn) {
-  ASSIGN_OR_RETURN(log::ShardId shard, capture_.EnsureChangeLog(table));
+Status KinesisConnector::StartDestination(table::TableDef& table, std::string_view stream_arn) {
+  const bool others_active =
+      std::any_of(table.kinesis_destinations.begin(), table.kinesis_destinations.end(),
+                  [&](const table::KinesisDestination& d) {
+                    return d.active && d.stream_arn != stream_arn;
+                  });
+  // Alone, the destination starts a fresh list of sources: the one changes go to now. With
+  // others active the list is current already (a table from before sources keeps its change
+  // log, still written: see ChangeCapture::Append).
+  if (!others_active) {
+    ASSIGN_OR_RETURN(table::ChangeSource source, capture_.CurrentSource(table));
+    table.change_sources = {std::move(source)};
+  }
+  const table::ChangeSource fallback{};  // a table from before sources: its change log
+  const table::ChangeSource& current =
+      table.change_sources.empty() ? fallback : table.change_sources.back();
   MutexLock deliver(deliver_mu_);
-  ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(shard));
-  std::string value;
-  kv::AppendUint64(&value, high.value + 1);
+  Checkpoint start{.source = current.id, .next = 0};
+  ASSIGN_OR_RETURN(std::optional<log::ShardId> shard, capture_.SourceShard(table, current));
+  if (!current.in_stream() && !shard) {
+    ASSIGN_OR_RETURN(log::ShardId log, capture_.EnsureChangeLog(table));
+    shard = log;
+  }
+  if (shard) {
+    ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(*shard));
+    start.next = high.value + 1;
+  }
+  const std::string key = CheckpointKey(table.table_id, stream_arn);
   kv::Batch batch = db_.NewBatch();
-  batch.Put(kv::Cf::kMeta, CheckpointKey(table.table_id, stream_arn), value);
-  checkpoints_.erase(CheckpointKey(table.table_id, stream_arn));
+  batch.Put(kv::Cf::kMeta, key, EncodeCheckpoint(start));
+  checkpoints_.erase(key);
   RETURN_IF_ERROR(db_.Commit(batch));
-  checkpoints_[CheckpointKey(table.table_id, stream_arn)] = high.value + 1;
+  checkpoints_[key] = start;
   {
     MutexLock lock(mu_);
-    warned_.erase(CheckpointKey(table.table_id, stream_arn));
+    warned_.erase(key);
   }
   return Status::Ok();
 }
@@ -117,7 +143,7 @@ Status KinesisConnector::Drain(const table::TableDef& table,
                                const table::KinesisDestination& destination) {
   for (;;) {
     ASSIGN_OR_RETURN(int64_t n, DeliverStep(table, destination, kMaxBatch));
-    if (n < kMaxBatch) return Status::Ok();
+    if (n == 0) return Status::Ok();
   }
 }
 
@@ -131,7 +157,7 @@ Result<int64_t> KinesisConnector::RunOnce() {
       for (;;) {
         ASSIGN_OR_RETURN(int64_t n, DeliverStep(*def, destination, kMaxBatch));
         total += n;
-        if (n < kMaxBatch) break;
+        if (n == 0) break;
         MutexLock lock(mu_);
         if (stopping_) return total;
       }
@@ -150,22 +176,62 @@ int64_t KinesisConnector::Skip(const table::TableDef& table,
   return 0;
 }
 
+Result<std::vector<log::Record>> KinesisConnector::ReadSource(
+    const table::TableDef& table, const table::KinesisDestination& destination,
+    const std::vector<table::ChangeSource>& sources,
+    std::vector<table::ChangeSource>::const_iterator source, uint64_t* next, int max_records) {
+  ASSIGN_OR_RETURN(std::optional<log::ShardId> shard, capture_.SourceShard(table, *source));
+  if (!shard) return std::vector<log::Record>();  // nothing was ever written to it
+  const log::ReadLimits limits{.max_records = max_records, .max_bytes = 8 << 20};
+  Result<log::ReadResult> read = log_.Read(*shard, {*next}, limits);
+  if (!read.ok() && read.status().code() == ErrorCode::kOutOfRange) {
+    // Changes older than the source's retention are gone: AWS would have dropped them too.
+    // Resume at the oldest retained change.
+    ASSIGN_OR_RETURN(log::SequenceNumber oldest,
+                     log_.Resolve(*shard, {.type = log::StartPosition::Type::kTrimHorizon}));
+    SPDLOG_WARN("table {}: changes for {} trimmed before delivery", table.name,
+                destination.stream_arn);
+    *next = oldest.value;
+    read = log_.Read(*shard, oldest, limits);
+  }
+  if (!read.ok() && read.status().code() == ErrorCode::kNotFound) {
+    // A disabled stream deleted after its retention, its changes undelivered.
+    SPDLOG_WARN("table {}: changes for {} deleted before delivery", table.name,
+                destination.stream_arn);
+    return std::vector<log::Record>();
+  }
+  RETURN_IF_ERROR(read.status());
+  std::vector<log::Record> records = std::move(read->records);
+  if (!source->in_stream()) {
+    // A change-log source ends where the next change-log source starts.
+    auto later = std::find_if(source + 1, sources.end(),
+                              [](const table::ChangeSource& s) { return !s.in_stream(); });
+    if (later != sources.end()) {
+      while (!records.empty() && records.back().sequence.value >= later->log_from) {
+        records.pop_back();
+      }
+    }
+  }
+  return records;
+}
+
 Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
                                               const table::KinesisDestination& destination,
                                               int max_records) {
-  std::optional<log::ShardId> change_log = capture_.FindChangeLog(table.table_id);
-  if (!change_log) return 0;
   MutexLock deliver(deliver_mu_);
   const std::string checkpoint_key = CheckpointKey(table.table_id, destination.stream_arn);
-  uint64_t next = 0;
+  Checkpoint at;
   if (auto cached = checkpoints_.find(checkpoint_key); cached != checkpoints_.end()) {
-    next = cached->second;
+    at = cached->second;
   } else {
     ASSIGN_OR_RETURN(std::optional<std::string> checkpoint,
                      db_.Get(kv::Cf::kMeta, checkpoint_key));
     if (!checkpoint) return 0;  // not started (StartDestination writes it before activating)
     std::string_view view = *checkpoint;
-    if (!kv::ConsumeUint64(&view, &next)) return Status::Internal("corrupt checkpoint");
+    if (!kv::ConsumeUint64(&view, &at.next) ||
+        (!view.empty() && !kv::ConsumeUint64(&view, &at.source))) {
+      return Status::Internal("corrupt checkpoint");
+    }
   }
 
   std::optional<std::string> log_name = KinesisLogNameForArn(destination.stream_arn);
@@ -180,26 +246,42 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
     return 0;
   }
 
-  Result<log::ReadResult> read =
-      log_.Read(*change_log, {next}, {.max_records = max_records, .max_bytes = 8 << 20});
-  if (!read.ok() && read.status().code() == ErrorCode::kOutOfRange) {
-    // Changes older than the change log's retention are gone: AWS would have dropped them
-    // too. Resume at the oldest retained change.
-    ASSIGN_OR_RETURN(log::SequenceNumber oldest,
-                     log_.Resolve(*change_log, {.type = log::StartPosition::Type::kTrimHorizon}));
-    SPDLOG_WARN("table {}: changes for {} trimmed before delivery", table.name,
-                destination.stream_arn);
-    read = log_.Read(*change_log, oldest, {.max_records = max_records, .max_bytes = 8 << 20});
+  // The source the checkpoint is in. `table` was read before any record below, so when it
+  // lists a later source, this one gets no more writes.
+  static const std::vector<table::ChangeSource> kChangeLogOnly(1);  // a table from before sources
+  const std::vector<table::ChangeSource>& sources =
+      table.change_sources.empty() ? kChangeLogOnly : table.change_sources;
+  auto current = std::find_if(sources.begin(), sources.end(),
+                              [&](const table::ChangeSource& s) { return s.id == at.source; });
+  if (current == sources.end()) return Status::Internal("checkpoint of an unknown change source");
+  const Checkpoint from = at;
+  std::vector<log::Record> records;
+  for (;;) {
+    ASSIGN_OR_RETURN(records, ReadSource(table, destination, sources, current, &at.next,
+                                         max_records));
+    if (!records.empty() || current + 1 == sources.end()) break;
+    // Read to its end, and no change is written to it any more: on to the next source.
+    ++current;
+    at = {.source = current->id, .next = current->in_stream() ? 0 : current->log_from};
   }
-  RETURN_IF_ERROR(read.status());
-  if (read->records.empty()) return 0;
+  if (records.empty()) {
+    if (at.source != from.source || at.next != from.next) {
+      // Caught up in a later source (or past trimmed changes): keep the walk.
+      kv::Batch batch = db_.NewBatch();
+      batch.Put(kv::Cf::kMeta, checkpoint_key, EncodeCheckpoint(at));
+      checkpoints_.erase(checkpoint_key);
+      RETURN_IF_ERROR(db_.Commit(batch));
+      checkpoints_[checkpoint_key] = at;
+    }
+    return 0;
+  }
 
   // Format every change, then append them shard by shard (one AppendAll each: one lock, one
   // commit hook, one wake-up per shard). An item's changes all go to one shard, in log order.
   std::vector<DestinationRecordOut> outs;
-  outs.reserve(read->records.size());
+  outs.reserve(records.size());
   std::vector<std::pair<log::ShardId, std::vector<log::RecordInput>>> groups;
-  for (const log::Record& record : read->records) {
+  for (const log::Record& record : records) {
     ASSIGN_OR_RETURN(DestinationRecordOut out,
                      capture_.DestinationRecordJson(table, record,
                                                     destination.microsecond_precision));
@@ -219,16 +301,14 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
     Result<log::SequenceNumber> appended = log_.AppendAll(batch, shard, records);
     if (!appended.ok()) return Skip(table, destination, appended.status());
   }
-  const uint64_t advanced = read->records.back().sequence.value + 1;
-  std::string value;
-  kv::AppendUint64(&value, advanced);
-  batch.Put(kv::Cf::kMeta, checkpoint_key, value);
+  const Checkpoint advanced{.source = at.source, .next = records.back().sequence.value + 1};
+  batch.Put(kv::Cf::kMeta, checkpoint_key, EncodeCheckpoint(advanced));
   if (Status committed = db_.Commit(batch); !committed.ok()) {
     checkpoints_.erase(checkpoint_key);  // whatever happened, the next step reads RocksDB
     return committed;
   }
   checkpoints_[checkpoint_key] = advanced;
-  return static_cast<int64_t>(read->records.size());
+  return static_cast<int64_t>(records.size());
 }
 
 }  // namespace salespipe::cdc

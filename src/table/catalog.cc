@@ -152,6 +152,18 @@ std::string Catalog::EncodeDef(const TableDef& def) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("change_sources");
+  w.StartArray();
+  for (const auto& source : def.change_sources) {
+    w.StartObject();
+    w.Key("id");
+    w.Uint64(source.id);
+    WriteString(w, "label", source.stream_label);
+    w.Key("from");
+    w.Uint64(source.log_from);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("ttl_enabled");
   w.Bool(def.ttl.enabled);
   WriteString(w, "ttl_attribute", def.ttl.attribute);
@@ -217,6 +229,18 @@ Result<TableDef> Catalog::DecodeDef(std::string_view bytes) {
                                                             .active = ReadBool(v, "active"),
                                                             .microsecond_precision =
                                                                 ReadBool(v, "micros")});
+    }
+  }
+  if (const auto* sources = Member(doc, "change_sources"); sources && sources->IsArray()) {
+    auto u64 = [](const rapidjson::Value& v, const char* key) -> uint64_t {
+      auto it = v.FindMember(key);
+      return it != v.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
+    };
+    for (const auto& v : sources->GetArray()) {
+      if (!v.IsObject()) continue;
+      def.change_sources.push_back(ChangeSource{.id = u64(v, "id"),
+                                                .stream_label = ReadString(v, "label"),
+                                                .log_from = u64(v, "from")});
     }
   }
   def.ttl.enabled = ReadBool(doc, "ttl_enabled");

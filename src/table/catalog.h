@@ -55,6 +55,17 @@ struct KinesisDestination {
   bool microsecond_precision = false;  // ApproximateCreationDateTimePrecision MICROSECOND
 };
 
+// Where a table keeps its changes for its Kinesis destinations from some point on
+// (cdc::ChangeCapture writes them, cdc::KinesisConnector reads the sources in order). While the
+// table has a DynamoDB stream, its changes are read from the stream's shard (it stores every
+// change with both images); otherwise from the table's internal change log.
+struct ChangeSource {
+  uint64_t id = 0;           // increasing along a table's sources
+  std::string stream_label;  // the DynamoDB stream of this label; empty: the change log
+  uint64_t log_from = 0;     // change log: the sequence number its records of this source start at
+  bool in_stream() const { return !stream_label.empty(); }
+};
+
 struct TtlSettings {
   bool enabled = false;
   std::string attribute;
@@ -77,6 +88,8 @@ struct TableDef {
   StreamSettings stream;
   std::string latest_stream_label;  // set when a stream was ever enabled
   std::vector<KinesisDestination> kinesis_destinations;  // in enabling order
+  // Oldest first; empty means the change log from its start (tables from before sources).
+  std::vector<ChangeSource> change_sources;
   TtlSettings ttl;
   std::map<std::string, std::string> tags;
   bool deletion_protection = false;
@@ -89,6 +102,12 @@ struct TableDef {
       if (d.active) return true;
     }
     return false;
+  }
+  // Whether the changes for the Kinesis destinations are read from the DynamoDB stream now
+  // (then the change log gets none).
+  bool ChangesInStream() const {
+    return stream.enabled && !change_sources.empty() &&
+           change_sources.back().stream_label == latest_stream_label;
   }
 };
 

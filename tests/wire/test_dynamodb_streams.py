@@ -398,17 +398,81 @@ class KinesisDestinationTest(harness.ServerTestCase):
         self.assertEqual(per_item(kinesis_records), expected)
 
 
+    def test_stream_toggles_while_publishing(self):
+        """While the table has a stream, the destination reads the stream's records (one copy
+        of each change); enabling and disabling the stream in between writes loses and
+        repeats nothing, in per-item order."""
+        create_table(self.ddb, "toggle")
+        arn = self.make_stream("toggle-out", shards=3)
+        self.ddb.enable_kinesis_streaming_destination(TableName="toggle", StreamArn=arn)
+        expected = defaultdict(list)
+        per_round = defaultdict(int)  # round -> its changes
+
+        def writes(version):
+            for i in range(40):
+                key = f"k{i:02d}"
+                self.ddb.put_item(TableName="toggle",
+                                  Item={"pk": {"S": key}, "v": {"N": str(version)}})
+                expected[key].append(("INSERT" if not expected[key] or
+                                      expected[key][-1][0] == "REMOVE" else "MODIFY",
+                                      str(version)))
+                per_round[version] += 1
+                if i % 5 == version % 5:
+                    self.ddb.delete_item(TableName="toggle", Key={"pk": {"S": key}})
+                    expected[key].append(("REMOVE", None))
+                    per_round[version] += 1
+
+        def set_stream(enabled):
+            spec = {"StreamEnabled": enabled}
+            if enabled:
+                spec["StreamViewType"] = "KEYS_ONLY"
+            return self.ddb.update_table(TableName="toggle", StreamSpecification=spec)
+
+        writes(1)
+        set_stream(True)
+        writes(2)
+        set_stream(False)
+        writes(3)
+        latest = set_stream(True)["TableDescription"]["LatestStreamArn"]
+        writes(4)
+        total = sum(len(v) for v in expected.values())
+
+        got = defaultdict(list)
+        for records in read_kinesis(self.kinesis, "toggle-out", total).values():
+            for rec in records:
+                doc = json.loads(rec["Data"])
+                new = doc["dynamodb"].get("NewImage")
+                got[doc["dynamodb"]["Keys"]["pk"]["S"]].append(
+                    (doc["eventName"], new["v"]["N"] if new else None))
+        self.assertEqual(sum(len(v) for v in got.values()), total)
+        self.assertEqual(got, expected)
+        # The latest stream holds the last round's changes, in its own view type.
+        stream = stream_records(self.streams, latest, until=lambda r: len(r) >= per_round[4])
+        self.assertEqual(len(stream), per_round[4])
+        for record in stream:
+            self.assertEqual(record["dynamodb"]["StreamViewType"], "KEYS_ONLY")
+            self.assertNotIn("NewImage", record["dynamodb"])
+
+
 class KinesisDestinationCrashTest(harness.ServerTestCase):
     def test_kill9_while_writing(self):
+        """The destination's source is the table's change log (no stream)."""
+        self.kill9_while_writing("crash", None)
+
+    def test_kill9_while_writing_with_a_stream(self):
+        """The destination's source is the table's DynamoDB stream."""
+        self.kill9_while_writing("crash-stream", "NEW_IMAGE")
+
+    def kill9_while_writing(self, table, stream_view):
         ddb = self.client("dynamodb")
         kinesis = self.client("kinesis")
         if not kinesis_available(kinesis):
             self.skipTest("the Kinesis service is not wired into this server yet")
-        create_table(ddb, "crash")
-        kinesis.create_stream(StreamName="crash-out", ShardCount=2)
+        create_table(ddb, table, stream_view)
+        kinesis.create_stream(StreamName=f"{table}-out", ShardCount=2)
         arn = kinesis.describe_stream_summary(
-            StreamName="crash-out")["StreamDescriptionSummary"]["StreamARN"]
-        ddb.enable_kinesis_streaming_destination(TableName="crash", StreamArn=arn)
+            StreamName=f"{table}-out")["StreamDescriptionSummary"]["StreamARN"]
+        ddb.enable_kinesis_streaming_destination(TableName=table, StreamArn=arn)
 
         acked = []  # (key, version) acknowledged, in order
         stop = threading.Event()
@@ -422,7 +486,7 @@ class KinesisDestinationCrashTest(harness.ServerTestCase):
                     if stop.is_set():
                         return
                     key, version = f"k{i % 300}", i // 300
-                    client.put_item(TableName="crash",
+                    client.put_item(TableName=table,
                                     Item={"pk": {"S": key}, "v": {"N": str(version)}})
                     acked.append((key, str(version)))
                     if len(acked) >= 1500:
@@ -440,7 +504,7 @@ class KinesisDestinationCrashTest(harness.ServerTestCase):
         thread.join(60)
         self.restart()
 
-        by_shard = read_kinesis(kinesis, "crash-out", len(acked))
+        by_shard = read_kinesis(kinesis, f"{table}-out", len(acked))
         got = defaultdict(list)
         for records in by_shard.values():
             for rec in records:

@@ -675,6 +675,9 @@ Result<std::string> DynamoDbService::UpdateTable(const JsonValue& request,
   if (deletion_protection) next.deletion_protection = *deletion_protection;
   if (table_class) next.table_class = *table_class;
 
+  // op_mu() is held exclusively: the Kinesis destinations' source changes with the stream.
+  if (capture_ && stream) RETURN_IF_ERROR(capture_->NoteStreamChange(current, next));
+
   // 6. Apply. A new index is filled before the definition naming it is saved, so readers
   // never see a half-built index; a dropped one is removed from the definition first.
   if (created) {
