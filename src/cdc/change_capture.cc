@@ -281,7 +281,7 @@ void ChangeCapture::SetChangeListener(std::function<void()> listener) {
   listener_ = std::move(listener);
 }
 
-Status ChangeCapture::NoteStreamChange(const table::TableDef& current, table::TableDef& next) {
+Status ChangeCapture::NoteStreamChange(table::TableDef& next) {
   if (!next.HasActiveKinesisDestination()) return Status::Ok();
   if (next.change_sources.empty()) {
     // A table from before change sources: its changes were all in the change log.
@@ -296,8 +296,7 @@ Status ChangeCapture::NoteStreamChange(const table::TableDef& current, table::Ta
     if (!last.in_stream()) return Status::Ok();
     // The change log got nothing while the stream was the source: later changes start after
     // everything it holds.
-    source.log_from = 0;
-    if (std::optional<log::ShardId> log = FindChangeLog(current.table_id)) {
+    if (std::optional<log::ShardId> log = FindChangeLog(next.table_id)) {
       ASSIGN_OR_RETURN(log::SequenceNumber high, log_.VisibleHigh(*log));
       source.log_from = high.value + 1;
     }

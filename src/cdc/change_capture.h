@@ -154,11 +154,11 @@ class ChangeCapture final : public table::ChangeSink {
   // nullptr for none. The listener must be cheap and must not call back into this object.
   void SetChangeListener(std::function<void()> listener);
 
-  // Where `table`'s changes for its destinations go once `next` replaces it as its definition
-  // (a DynamoDB stream enabled or disabled): appends that source to next.change_sources when
-  // the table has an active Kinesis destination. REQUIRES: the table's op_mu() is held
+  // Where a table's changes for its destinations go once `next` becomes its definition (a
+  // DynamoDB stream enabled or disabled): appends that source to next.change_sources when the
+  // table has an active Kinesis destination. REQUIRES: the table's op_mu() is held
   // exclusively (no write in flight) until `next` is saved. Errors: kInternal.
-  Status NoteStreamChange(const table::TableDef& current, table::TableDef& next);
+  Status NoteStreamChange(table::TableDef& next);
   // The current source of `table`'s changes: a one-element change_sources for a destination
   // being enabled while no other is active. REQUIRES: op_mu() held exclusively.
   // Errors: kInternal.

@@ -197,12 +197,11 @@ TEST(KinesisConnectorTest, ThreadDeliversWhenWoken) {
 // What UpdateTable does to enable or disable the table's stream.
 void SetStream(World& w, table::TableHandle& handle, bool enabled, std::string label = "") {
   std::unique_lock lock(handle.op_mu());
-  const table::TableDef current = *handle.def();
-  table::TableDef next = current;
+  table::TableDef next = *handle.def();
   next.stream.enabled = enabled;
   next.stream.view_type = enabled ? "NEW_AND_OLD_IMAGES" : "";
   if (enabled) next.latest_stream_label = std::move(label);
-  ASSERT_OK(w.capture.NoteStreamChange(current, next));
+  ASSERT_OK(w.capture.NoteStreamChange(next));
   ASSERT_OK(w.catalog.Save(handle, next));
   ASSERT_OK(w.capture.SyncStreams(next));
 }

@@ -676,7 +676,7 @@ Result<std::string> DynamoDbService::UpdateTable(const JsonValue& request,
   if (table_class) next.table_class = *table_class;
 
   // op_mu() is held exclusively: the Kinesis destinations' source changes with the stream.
-  if (capture_ && stream) RETURN_IF_ERROR(capture_->NoteStreamChange(current, next));
+  if (capture_ && stream) RETURN_IF_ERROR(capture_->NoteStreamChange(next));
 
   // 6. Apply. A new index is filled before the definition naming it is saved, so readers
   // never see a half-built index; a dropped one is removed from the definition first.
