@@ -283,10 +283,8 @@ void ChangeCapture::SetChangeListener(std::function<void()> listener) {
 
 Status ChangeCapture::NoteStreamChange(table::TableDef& next) {
   if (!next.HasActiveKinesisDestination()) return Status::Ok();
-  if (next.change_sources.empty()) {
-    // A table from before change sources: its changes were all in the change log.
-    next.change_sources.push_back({.id = 0, .stream_label = {}, .log_from = 0});
-  }
+  // A table from before change sources: its changes were all in the change log.
+  if (next.change_sources.empty()) next.change_sources = next.Sources();
   const table::ChangeSource& last = next.change_sources.back();
   table::ChangeSource source{.id = last.id + 1};
   if (next.stream.enabled) {

@@ -112,9 +112,7 @@ Status KinesisConnector::StartDestination(table::TableDef& table, std::string_vi
     ASSIGN_OR_RETURN(table::ChangeSource source, capture_.CurrentSource(table));
     table.change_sources = {std::move(source)};
   }
-  const table::ChangeSource fallback{};  // a table from before sources: its change log
-  const table::ChangeSource& current =
-      table.change_sources.empty() ? fallback : table.change_sources.back();
+  const table::ChangeSource& current = table.Sources().back();
   MutexLock deliver(deliver_mu_);
   Checkpoint start{.source = current.id, .next = 0};
   ASSIGN_OR_RETURN(std::optional<log::ShardId> shard, capture_.SourceShard(table, current));
@@ -248,9 +246,7 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
 
   // The source the checkpoint is in. `table` was read before any record below, so when it
   // lists a later source, this one gets no more writes.
-  static const std::vector<table::ChangeSource> kChangeLogOnly(1);  // a table from before sources
-  const std::vector<table::ChangeSource>& sources =
-      table.change_sources.empty() ? kChangeLogOnly : table.change_sources;
+  const std::vector<table::ChangeSource>& sources = table.Sources();
   auto current = std::find_if(sources.begin(), sources.end(),
                               [&](const table::ChangeSource& s) { return s.id == at.source; });
   if (current == sources.end()) return Status::Internal("checkpoint of an unknown change source");

@@ -103,6 +103,11 @@ struct TableDef {
     }
     return false;
   }
+  // change_sources, or for a table from before sources its change log from the start (id 0).
+  const std::vector<ChangeSource>& Sources() const {
+    static const std::vector<ChangeSource> kChangeLogOnly(1);
+    return change_sources.empty() ? kChangeLogOnly : change_sources;
+  }
   // Whether the changes for the Kinesis destinations are read from the DynamoDB stream now
   // (then the change log gets none).
   bool ChangesInStream() const {
