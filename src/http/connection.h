@@ -13,7 +13,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -180,8 +179,8 @@ class Server::Impl {
         rest_handlers_(RestHandlersOf(deps_)),
         router_(deps_.json_services, rest_handlers_),
         clock_(deps_.clock != nullptr ? *deps_.clock : system_clock_),
-        ioc_(std::max(1, options_.io_threads)),
-        acceptor_(net::make_strand(ioc_)) {
+        io_contexts_(MakeIoContexts(options_.io_threads)),
+        acceptor_(io_contexts_.front()->get_executor()) {
     health_metrics_ = &metrics_.For("_salespipe", "health");
     metrics_metrics_ = &metrics_.For("_salespipe", "metrics");
     unrouted_metrics_ = &metrics_.For("_unrouted", "_none");
@@ -223,22 +222,34 @@ class Server::Impl {
   // Started/stopped by Start()/Stop() (not thread-safe with each other).
   bool started_ = false;
   bool stopped_ = false;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;  // used on its strand only
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_guard_;
+  // One io_context per io thread, each run by that thread alone: a connection lives on one of
+  // them (round robin at accept), so its handlers never cross threads and no thread wakes
+  // another to run them. With one context shared by every io thread, Asio hands completions
+  // between threads through its scheduler's condition variable; on 2 cores that cost ~8 us
+  // of the ~20 us of a PutRecord (bench/README.md, "The edge: one io_context per thread").
+  std::vector<std::unique_ptr<net::io_context>> io_contexts_;
+  size_t next_context_ = 0;  // the context of the next accepted connection (acceptor's thread)
+  tcp::acceptor acceptor_;   // on io_contexts_[0]
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_guards_;
   std::unique_ptr<net::thread_pool> workers_;
   std::unique_ptr<net::thread_pool> blocking_workers_;  // RestHandler::MayBlock requests
   std::vector<std::thread> io_threads_;
 
  private:
+  static std::vector<std::unique_ptr<net::io_context>> MakeIoContexts(int count);
+  // Runs `context` on this thread until it stops (see ServerOptions::idle_poll).
+  void RunIoThread(net::io_context& context);
   void Accept();
+
+  std::atomic<int> idle_pollers_{0};
 };
 
 // One client connection. Requests are handled one at a time: read the header, decide, read
 // the body, hand the work to the worker pool, write the response, read the next header.
 // Pipelined requests simply wait in `buffer_`. The io-side members are only touched on the
-// connection's strand; while a request is with a worker, the strand does nothing for this
-// connection, so the worker owns them until it posts the response back.
+// connection's io thread (the one running its io_context); while a request is with a worker,
+// that thread does nothing for this connection, so the worker owns them until it posts the
+// response back.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server::Impl& server, tcp::socket socket)
@@ -251,7 +262,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Closes the connection if it is waiting for a request; otherwise it closes after the
-  // response in progress (Write checks stopping_). Runs on the strand.
+  // response in progress (Write checks stopping_). Runs on the io thread.
   void StopIfIdle() {
     if (reading_header_) {
       beast::error_code ec;
@@ -286,9 +297,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHeader(beast::error_code ec);
   void ReadBody();
   void OnBody(beast::error_code ec);
-  // On a worker thread, or inline on the connection's strand (`on_strand`: the response is
+  // On a worker thread, or inline on the connection's io thread (`on_io_thread`: the response is
   // then written without another trip through the executor).
-  void Process(bool on_strand = false);
+  void Process(bool on_io_thread = false);
   void ProcessJson();
   void ProcessRest();
   void Write();
@@ -299,7 +310,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FinishRequest(int http_status);
   void LingeringClose();
 
-  // Response builders (on the strand, or on a worker while it owns the connection).
+  // Response builders (on the io thread, or on a worker while it owns the connection).
   void SetResponse(int http_status, std::string_view content_type, std::string body, bool crc32);
   void SetJsonError(services::JsonService* service, int http_status, std::string_view code,
                     std::optional<std::string_view> message);

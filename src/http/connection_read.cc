@@ -318,7 +318,7 @@ void Connection::OnBody(beast::error_code ec) {
       return;
     case RouteKind::kJson:
       if (server_.options_.inline_json) {
-        Process(/*on_strand=*/true);  // on this io thread; see ServerOptions::inline_json
+        Process(/*on_io_thread=*/true);  // on this io thread; see ServerOptions::inline_json
         return;
       }
       net::post(*server_.workers_, [self = shared_from_this()] { self->Process(); });

@@ -5,7 +5,7 @@ namespace salespipe::http {
 // ---------------------------------------------------------------------------------------
 // Connection: processing (worker thread)
 
-void Connection::Process(bool on_strand) {
+void Connection::Process(bool on_io_thread) {
   try {
     switch (route_.kind) {
       case RouteKind::kMetrics:
@@ -35,8 +35,8 @@ void Connection::Process(bool on_strand) {
     SPDLOG_ERROR("[{}] uncaught non-standard exception", context_.request_id);
     SetInternalError();
   }
-  if (on_strand) {
-    Write();  // inline on the io thread: already on the connection's strand
+  if (on_io_thread) {
+    Write();  // inline: already on the connection's io thread
     return;
   }
   net::post(stream_.get_executor(), [self = shared_from_this()] { self->Write(); });

@@ -45,7 +45,7 @@ Status Server::Impl::Start() {
     return Status::FailedPrecondition("--auth verify needs a credentials file");
   }
   beast::error_code ec;
-  tcp::resolver resolver(ioc_);
+  tcp::resolver resolver(*io_contexts_.front());
   auto endpoints =
       resolver.resolve(options_.host, std::to_string(options_.port), tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) {
@@ -65,16 +65,16 @@ Status Server::Impl::Start() {
   port_ = acceptor_.local_endpoint().port();
   started_ = true;
 
-  work_guard_.emplace(ioc_.get_executor());
+  for (auto& context : io_contexts_) work_guards_.push_back(net::make_work_guard(*context));
   workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.worker_threads));
   blocking_workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.blocking_threads));
   net::dispatch(acceptor_.get_executor(), [this] { Accept(); });
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    io_threads_.emplace_back([this] {
+  for (auto& context : io_contexts_) {
+    io_threads_.emplace_back([this, context = context.get()] {
       // An exception escaping a handler is a bug; keep the thread serving.
       while (true) {
         try {
-          ioc_.run();
+          RunIoThread(*context);
           return;
         } catch (const std::exception& e) {
           SPDLOG_ERROR("io thread: uncaught exception: {}", e.what());
@@ -85,8 +85,39 @@ Status Server::Impl::Start() {
   return Status::Ok();
 }
 
+void Server::Impl::RunIoThread(net::io_context& context) {
+  if (options_.idle_poll.count() <= 0) {
+    context.run();
+    return;
+  }
+  while (!context.stopped()) {
+    if (context.poll() > 0) continue;
+    // Out of work. Poll on before sleeping only when no request is in flight anywhere (so
+    // polling takes a core from nobody) and no other io thread is polling already.
+    size_t ran = 0;
+    if (in_flight_.load(std::memory_order_relaxed) == 0) {
+      if (idle_pollers_.fetch_add(1) == 0) {
+        auto until = std::chrono::steady_clock::now() + options_.idle_poll;
+        while (ran == 0 && std::chrono::steady_clock::now() < until) ran = context.poll();
+      }
+      idle_pollers_.fetch_sub(1);
+    }
+    if (ran == 0) context.run_one();  // sleeps until there is work
+  }
+}
+
+std::vector<std::unique_ptr<net::io_context>> Server::Impl::MakeIoContexts(int count) {
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  // Concurrency hint 1: each context is run by one thread (workers only post to it).
+  for (int i = 0; i < std::max(1, count); ++i) {
+    contexts.push_back(std::make_unique<net::io_context>(1));
+  }
+  return contexts;
+}
+
 void Server::Impl::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  net::io_context& context = *io_contexts_[next_context_++ % io_contexts_.size()];
+  acceptor_.async_accept(context, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || stopping_.load() || !acceptor_.is_open()) return;
     if (ec) {
       SPDLOG_WARN("accept failed: {}", ec.message());
@@ -143,11 +174,11 @@ void Server::Impl::Stop() {
     }
   }
   for_each_connection([](Connection& c) { c.ForceClose(); });
-  work_guard_.reset();
+  work_guards_.clear();
   // Workers finish what they run; what they post back is dropped with the io_context.
   workers_->join();
   blocking_workers_->join();
-  ioc_.stop();
+  for (auto& context : io_contexts_) context->stop();
   for (std::thread& thread : io_threads_) thread.join();
   io_threads_.clear();
 }

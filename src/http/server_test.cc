@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -715,6 +717,51 @@ TEST_F(VerifyingServerTest, SkewedClockIsSignatureExpired) {
   HttpResponse response = client.Read();
   EXPECT_EQ(response.status, 400);
   EXPECT_THAT(response.body, HasSubstr("Signature expired: 20150830T123600Z is now earlier than"));
+}
+
+// Connections are spread over the io threads (one io_context each). Many clients at once,
+// with requests run inline on the io threads or on the workers and idle polling on, each get
+// their own answers in order; one request blocked on the worker pool holds up no other
+// connection; Stop returns with the pollers.
+TEST_F(ServerTest, ManyConnectionsAcrossIoThreadsGetTheirOwnAnswers) {
+  for (bool inline_json : {true, false}) {
+    SCOPED_TRACE(inline_json ? "inline" : "workers");
+    ServerOptions options;
+    options.inline_json = inline_json;
+    options.idle_poll = std::chrono::microseconds(50);
+    StartServer(options);
+    std::optional<RawClient> blocked;
+    if (!inline_json) {  // inline, a blocked request holds its io thread (by design)
+      blocked.emplace(server_->port());
+      blocked->Send(JsonRequest("DynamoDB_20120810.Block", "{}"));
+      dynamodb_.WaitUntilBlocked(1);
+    }
+    constexpr int kClients = 9;
+    constexpr int kRequests = 40;
+    std::vector<std::thread> clients;
+    std::atomic<int> answered{0};
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        RawClient client(server_->port());
+        for (int i = 0; i < kRequests; ++i) {
+          std::string body = "{\"c\":" + std::to_string(c) + ",\"i\":" + std::to_string(i) + "}";
+          client.Send(JsonRequest("DynamoDB_20120810.Echo", body));
+          HttpResponse response = client.Read();
+          EXPECT_EQ(response.status, 200);
+          if (response.body == body) answered.fetch_add(1);
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+    EXPECT_EQ(answered.load(), kClients * kRequests);
+    if (blocked) {
+      dynamodb_.Release();
+      EXPECT_EQ(blocked->Read().status, 200);
+    }
+    server_->Stop();
+    EXPECT_EQ(server_->in_flight(), 0);
+    server_.reset();
+  }
 }
 
 TEST_F(ServerTest, StopDrainsRequestsInProgress) {

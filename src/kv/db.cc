@@ -82,6 +82,11 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options) {
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.enable_pipelined_write = true;
+  // Writers that join a write group wait for its leader on a futex instead of first calling
+  // sched_yield in a loop: with more writing threads than cores (io threads commit inline),
+  // the yields were ~80% of all context switches and cost 8-10% of PutRecord/PutItem
+  // throughput at 64 connections (bench/README.md, "The edge: one io_context per thread").
+  db_options.enable_write_thread_adaptive_yield = false;
   db_options.max_open_files = 1024;
   db_options.keep_log_file_num = 4;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

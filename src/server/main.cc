@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string log_level = "info";
   int threads = 0;     // worker threads; 0 = derived from the core count
   int io_threads = 0;  // 0 = derived from the core count
+  int idle_poll_us = 30;
   bool no_inline = false;
   int max_in_flight = 1024;
   uint64_t max_body_bytes = 16u << 20;
@@ -92,6 +93,7 @@ int Serve(const ServeFlags& flags, const sigset_t& stop_signals) {
       // core measured best (bench/README.md, "Edge threads").
       .io_threads = flags.io_threads > 0 ? flags.io_threads
                                          : (inline_json ? 2 * cores : std::max(1, cores / 2)),
+      .idle_poll = std::chrono::microseconds(flags.idle_poll_us),
       .worker_threads = flags.threads > 0 ? flags.threads : std::max(4, 2 * cores),
       .max_in_flight = flags.max_in_flight,
       .max_body_bytes = flags.max_body_bytes,
@@ -185,6 +187,11 @@ int main(int argc, char** argv) {
   serve->add_option("--io-threads", flags.io_threads,
                     "Socket threads; 0 = 2 x cores (inline JSON) or max(1, cores / 2)")
       ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  serve->add_option("--idle-poll-us", flags.idle_poll_us,
+                    "An idle io thread polls this long before sleeping when no request is in "
+                    "flight (low-concurrency latency); 0 = never")
+      ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   serve->add_option("--max-in-flight", flags.max_in_flight,
                     "Requests read and not yet answered; more get 503")
