@@ -300,8 +300,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // On a worker thread, or inline on the connection's io thread (`on_io_thread`: the response is
   // then written without another trip through the executor).
   void Process(bool on_io_thread = false);
-  void ProcessJson();
+  // Hands the request to its JSON service (JsonService::HandleAsync). True if the response is
+  // set when this returns; false if the service answers later (OnJsonReply then responds).
+  bool ProcessJson();
+  // Sets the response from a JSON service's answer (converted to CBOR if the request was).
+  void SetJsonResult(Result<std::string> result);
+  // A JSON service's answer, on whichever thread it came (see reply_state_).
+  void OnJsonReply(Result<std::string> result);
   void ProcessRest();
+  // Writes the response: here on the io thread, or posted to it from elsewhere.
+  void Respond(bool on_io_thread);
   void Write();
   void OnWrite(beast::error_code ec);
   // Sends the rest of response_file_ from sendfile_offset_ with sendfile(2), waiting for the
@@ -352,6 +360,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t sendfile_left_ = 0;
   bool s3_ids_ = false;               // add x-amz-request-id / x-amz-id-2 (REST routes)
   services::RequestContext context_;  // reused: its strings keep their capacity
+  std::string json_body_;             // the JSON of a CBOR request, while its service has it
+  // Who writes a JSON response: whichever of ProcessJson (after HandleAsync returns) and
+  // OnJsonReply (after the answer is set) comes second. Each moves it out of kAwaitingReply
+  // with a compare-exchange; the one that finds the other's mark writes.
+  enum ReplyState : int { kAwaitingReply, kReplied, kHandleReturned };
+  std::atomic<int> reply_state_{kAwaitingReply};
   std::string_view path_, query_, content_type_;
   Route route_{RouteKind::kNotImplemented};
   OperationMetrics* operation_metrics_ = nullptr;

@@ -13,7 +13,7 @@ void Connection::Process(bool on_io_thread) {
                     server_.metrics_.Render(server_.in_flight_.load(), server_.deps_.db), false);
         break;
       case RouteKind::kJson:
-        ProcessJson();
+        if (!ProcessJson()) return;  // OnJsonReply responds
         break;
       case RouteKind::kRest:
         ProcessRest();
@@ -35,6 +35,10 @@ void Connection::Process(bool on_io_thread) {
     SPDLOG_ERROR("[{}] uncaught non-standard exception", context_.request_id);
     SetInternalError();
   }
+  Respond(on_io_thread);
+}
+
+void Connection::Respond(bool on_io_thread) {
   if (on_io_thread) {
     Write();  // inline: already on the connection's io thread
     return;
@@ -51,7 +55,7 @@ std::optional<AuthError> Connection::AuthenticateInto(const AuthRequest& auth) {
                       server_.clock_.Now(), &context_);
 }
 
-void Connection::ProcessJson() {
+bool Connection::ProcessJson() {
   services::JsonService* service = route_.service;
   const auto& request = parser_->get();
   const std::string& body = request.body();
@@ -76,17 +80,47 @@ void Connection::ProcessJson() {
     SPDLOG_INFO("[{}] rejected {}.{}: {}: {}", context_.request_id, service->service_name(),
                 route_.operation, aws.code, error->message);
     SetJsonError(service, aws.http_status, aws.code, error->message);
-    return;
+    return true;
   }
 
   // CBOR (Kinesis from the Java SDKs and the KCL): the service sees JSON; the answer, errors
-  // included, goes back as CBOR.
+  // included, goes back as CBOR (SetJsonResult).
+  std::string_view json = body;
+  if (IsCborContentType(content_type_) && service->cbor_hints() != nullptr) {
+    Result<std::string> converted = services::CborToJson(body);
+    if (!converted.ok()) {
+      SetJsonResult(converted.status());
+      return true;
+    }
+    json_body_ = std::move(converted).value();
+    json = json_body_;
+  }
+  reply_state_.store(kAwaitingReply);
+  service->HandleAsync(route_.operation, json, context_,
+                       [self = shared_from_this()](Result<std::string> result) {
+                         self->OnJsonReply(std::move(result));
+                       });
+  int state = kAwaitingReply;
+  return !reply_state_.compare_exchange_strong(state, kHandleReturned);
+}
+
+void Connection::OnJsonReply(Result<std::string> result) {
+  try {
+    SetJsonResult(std::move(result));
+  } catch (const std::exception& e) {
+    SPDLOG_ERROR("[{}] uncaught exception rendering a reply: {}", context_.request_id, e.what());
+    SetInternalError();
+  }
+  int state = kAwaitingReply;
+  if (reply_state_.compare_exchange_strong(state, kReplied)) return;  // ProcessJson responds
+  Respond(/*on_io_thread=*/false);
+}
+
+void Connection::SetJsonResult(Result<std::string> result) {
+  services::JsonService* service = route_.service;
+  json_body_.clear();
   const services::CborHints* cbor =
       IsCborContentType(content_type_) ? service->cbor_hints() : nullptr;
-  Result<std::string> result = cbor != nullptr ? services::CborToJson(body) : std::string();
-  if (result.ok()) {
-    result = service->Handle(route_.operation, cbor != nullptr ? *result : body, context_);
-  }
   if (result.ok()) {
     if (cbor != nullptr) result = services::JsonToCbor(*result, *cbor);
   }

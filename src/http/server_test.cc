@@ -34,7 +34,44 @@ class FakeDynamoDb : public services::JsonService {
 
   bool HasOperation(std::string_view operation) const override {
     return operation == "Echo" || operation == "PutItem" || operation == "Fail" ||
-           operation == "Throw" || operation == "Context" || operation == "Block";
+           operation == "Throw" || operation == "Context" || operation == "Block" ||
+           operation == "Later" || operation == "ElsewhereNow";
+  }
+
+  // Later: answered by ReplyLater from the test's thread, after HandleAsync has returned.
+  // ElsewhereNow: answered on another thread before HandleAsync returns.
+  void HandleAsync(std::string_view operation, std::string_view body,
+                   const services::RequestContext& context, Reply reply) override {
+    if (operation == "Later") {
+      std::lock_guard lock(mu_);
+      later_.push_back({std::string(body), std::move(reply)});
+      cv_.notify_all();
+      return;
+    }
+    if (operation == "ElsewhereNow") {
+      std::thread([&] { reply("{\"elsewhere\":" + std::string(body) + "}"); }).join();
+      return;
+    }
+    reply(Handle(operation, body, context));
+  }
+  void WaitForLater(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return later_.size() >= n; });
+  }
+  // Answers every pending Later request with its body, or fails them, from this thread.
+  void ReplyLater(bool fail = false) {
+    std::vector<std::pair<std::string, Reply>> pending;
+    {
+      std::lock_guard lock(mu_);
+      pending.swap(later_);
+    }
+    for (auto& [body, reply] : pending) {
+      if (fail) {
+        reply(Status::FailedPrecondition("The conditional request failed"));
+      } else {
+        reply("{\"later\":" + body + "}");
+      }
+    }
   }
 
   Result<std::string> Handle(std::string_view operation, std::string_view body,
@@ -72,6 +109,7 @@ class FakeDynamoDb : public services::JsonService {
   std::condition_variable cv_;
   int blocked_ = 0;
   bool released_ = false;
+  std::vector<std::pair<std::string, Reply>> later_;
 };
 
 // Shaped like Kinesis: json 1.1, bare error codes, no x-amz-crc32.
@@ -101,22 +139,23 @@ class FakeQueryRest : public RestHandler {
   }
   std::optional<RestResponse> RenderError(const Status& status,
                                           std::string_view request_id) const override {
-    int http_status = status.code() == ErrorCode::kNotFound           ? 404
-                      : status.code() == ErrorCode::kInternal         ? 500
-                      : status.code() == ErrorCode::kUnauthenticated  ? 403
+    int http_status = status.code() == ErrorCode::kNotFound          ? 404
+                      : status.code() == ErrorCode::kInternal        ? 500
+                      : status.code() == ErrorCode::kUnauthenticated ? 403
                       : status.aws_code() == "RequestEntityTooLarge" ? 413
-                                                                      : 400;
-    return RestResponse{.http_status = http_status,
-                        .content_type = "text/xml",
-                        .body = "<ErrorResponse><Code>" +
-                                (status.aws_code().empty() ? std::string("Other")
-                                                           : status.aws_code()) +
-                                "</Code><Message>" + status.message() + "</Message><RequestId>" +
-                                std::string(request_id) + "</RequestId></ErrorResponse>"};
+                                                                     : 400;
+    return RestResponse{
+        .http_status = http_status,
+        .content_type = "text/xml",
+        .body = "<ErrorResponse><Code>" +
+                (status.aws_code().empty() ? std::string("Other") : status.aws_code()) +
+                "</Code><Message>" + status.message() + "</Message><RequestId>" +
+                std::string(request_id) + "</RequestId></ErrorResponse>"};
   }
   Result<RestResponse> Handle(const RestRequest& request,
                               const services::RequestContext& context) override {
-    if (request.path == "/query/fail") return Status::NotFound("no such entity").WithAwsCode("NoSuchEntity");
+    if (request.path == "/query/fail")
+      return Status::NotFound("no such entity").WithAwsCode("NoSuchEntity");
     if (request.path == "/query/throw") throw std::runtime_error("boom");
     return RestResponse{.content_type = "text/xml",
                         .headers = {{"x-fake", "1"}},
@@ -137,9 +176,9 @@ class FakeS3Rest : public RestHandler {
       uint64_t offset = 0, length = 0;
       std::sscanf(std::string(request.query).c_str(), "offset=%lu&length=%lu", &offset, &length);
       UniqueFd fd(::open(file_path.c_str(), O_RDONLY | O_CLOEXEC));
-      return RestResponse{.content_type = "application/octet-stream",
-                          .file = ResponseFile{.fd = std::move(fd), .offset = offset,
-                                               .length = length}};
+      return RestResponse{
+          .content_type = "application/octet-stream",
+          .file = ResponseFile{.fd = std::move(fd), .offset = offset, .length = length}};
     }
     if (request.path == "/bucket/missing") {
       return Status::NotFound("The specified key does not exist.").WithAwsCode("NoSuchKey");
@@ -250,9 +289,9 @@ std::string JsonRequest(std::string_view target, std::string_view body,
 
 class ServerTest : public ::testing::Test {
  protected:
-  void StartServer(ServerOptions options = {}) {
+  void StartServer(ServerOptions options = {}, int io_threads = 2) {
     options.port = 0;
-    options.io_threads = 2;
+    options.io_threads = io_threads;
     options.worker_threads = 2;
     ServerDependencies deps{.json_services = {&dynamodb_, &kinesis_},
                             .rest_handlers = rest_handlers_,
@@ -329,10 +368,10 @@ TEST_F(RestRoutingTest, ErrorsAreRenderedInTheHandlersProtocol) {
   HttpResponse response = client.Read();
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(response.header("content-type"), "text/xml");
-  EXPECT_EQ(response.body, "<ErrorResponse><Code>NoSuchEntity</Code><Message>no such entity"
-                           "</Message><RequestId>" +
-                               response.header("x-amzn-requestid") +
-                               "</RequestId></ErrorResponse>");
+  EXPECT_EQ(response.body,
+            "<ErrorResponse><Code>NoSuchEntity</Code><Message>no such entity"
+            "</Message><RequestId>" +
+                response.header("x-amzn-requestid") + "</RequestId></ErrorResponse>");
 
   // A bug is a 500 in the handler's protocol too.
   client.Send(QueryRequest("sts", "", "/query/throw"));
@@ -717,6 +756,52 @@ TEST_F(VerifyingServerTest, SkewedClockIsSignatureExpired) {
   HttpResponse response = client.Read();
   EXPECT_EQ(response.status, 400);
   EXPECT_THAT(response.body, HasSubstr("Signature expired: 20150830T123600Z is now earlier than"));
+}
+
+// A service may answer after HandleAsync returns, from another thread: the io thread serves
+// other connections meanwhile (one io thread here, requests inline on it), and the late
+// answer, success or error, reaches its own connection. An answer given on another thread
+// before HandleAsync returns is written too.
+TEST_F(ServerTest, JsonAnswersMayComeLaterFromAnotherThread) {
+  for (bool inline_json : {true, false}) {
+    SCOPED_TRACE(inline_json ? "inline" : "workers");
+    ServerOptions options;
+    options.inline_json = inline_json;
+    StartServer(options, /*io_threads=*/1);
+    {  // the clients close before Stop (which gives a connection that just answered 2 s to)
+      RawClient first(server_->port());
+      RawClient second(server_->port());
+      first.Send(JsonRequest("DynamoDB_20120810.Later", "{\"n\":1}"));
+      second.Send(JsonRequest("DynamoDB_20120810.Later", "{\"n\":2}"));
+      dynamodb_.WaitForLater(2);
+      RawClient other(server_->port());
+      other.Send(JsonRequest("DynamoDB_20120810.Echo", "{\"n\":3}"));
+      EXPECT_EQ(other.Read().body, "{\"n\":3}");
+      other.Send(JsonRequest("DynamoDB_20120810.ElsewhereNow", "{\"n\":4}"));
+      HttpResponse now = other.Read();
+      EXPECT_EQ(now.status, 200);
+      EXPECT_EQ(now.body, "{\"elsewhere\":{\"n\":4}}");
+
+      dynamodb_.ReplyLater();
+      HttpResponse one = first.Read();
+      HttpResponse two = second.Read();
+      EXPECT_EQ(one.status, 200);
+      EXPECT_EQ(one.body, "{\"later\":{\"n\":1}}");
+      EXPECT_EQ(two.body, "{\"later\":{\"n\":2}}");
+      EXPECT_FALSE(one.header("x-amz-crc32").empty());
+
+      // The connections carry on, and a late error is rendered in the service's protocol.
+      first.Send(JsonRequest("DynamoDB_20120810.Later", "{}"));
+      dynamodb_.WaitForLater(1);
+      dynamodb_.ReplyLater(/*fail=*/true);
+      HttpResponse failed = first.Read();
+      EXPECT_EQ(failed.status, 400);
+      EXPECT_THAT(failed.body, HasSubstr("ConditionalCheckFailedException"));
+    }
+    server_->Stop();
+    EXPECT_EQ(server_->in_flight(), 0);
+    server_.reset();
+  }
 }
 
 // Connections are spread over the io threads (one io_context each). Many clients at once,

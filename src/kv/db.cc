@@ -58,8 +58,9 @@ void Batch::RunHooks(bool committed) {
 }
 
 void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
-  batch_.Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
-             rocksdb::Slice(value.data(), value.size()))
+  batch_
+      .Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
+           rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
 }
 
@@ -106,17 +107,157 @@ Result<std::unique_ptr<Db>> Db::Open(const Options& options) {
 }
 
 Db::~Db() {
+  {
+    MutexLock lock(group_mu_);
+    group_stop_ = true;
+  }
+  group_cv_.notify_one();
+  if (committer_.joinable()) committer_.join();
   if (!db_) return;
   for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   db_->Close().PermitUncheckedError();
 }
 
-Status Db::Commit(Batch& batch) {
+rocksdb::WriteOptions Db::WriteOptions() const {
   rocksdb::WriteOptions write_options;
   write_options.sync = durability_ == Durability::kSync;
-  Status status = FromRocksDb(db_->Write(write_options, &batch.batch_), "write");
+  return write_options;
+}
+
+Status Db::Commit(Batch& batch) {
+  Status status = FromRocksDb(db_->Write(WriteOptions(), &batch.batch_), "write");
   batch.RunHooks(status.ok());
   return status;
+}
+
+void Db::CommitAsync(Batch batch, std::function<void(Status)> done) {
+  {
+    MutexLock lock(group_mu_);
+    group_queue_.push_back({std::move(batch), std::move(done)});
+    if (group_leader_) return;
+    group_leader_ = true;
+  }
+  LeadGroups(std::chrono::steady_clock::now() + kLeaderBudget);
+}
+
+void Db::LeadGroups(std::optional<std::chrono::steady_clock::time_point> until) {
+  std::vector<QueuedCommit> group;
+  while (true) {
+    {
+      MutexLock lock(group_mu_);
+      if (group_queue_.empty()) {
+        group_leader_ = false;
+        return;
+      }
+      if (until && std::chrono::steady_clock::now() >= *until) {
+        // Still more: the committer thread leads on, and this thread goes back to its own
+        // work (its connections waited long enough).
+        if (!committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+        group_handoff_ = true;
+        group_cv_.notify_one();
+        return;
+      }
+      group.swap(group_queue_);
+    }
+    WriteGroup(group);
+    group.clear();
+  }
+}
+
+void Db::RunCommitter() {
+  std::unique_lock lock(group_mu_);
+  while (true) {
+    group_cv_.wait(lock, [this] { return group_handoff_ || group_stop_; });
+    if (group_handoff_) {
+      group_handoff_ = false;
+      lock.unlock();
+      LeadGroups(std::nullopt);
+      lock.lock();
+      continue;
+    }
+    return;  // stopping, nothing handed over
+  }
+}
+
+namespace {
+
+// Copies the writes of one batch into another (RocksDB has no public batch append).
+class CopyInto : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyInto(rocksdb::WriteBatch& to, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : to_(to), handles_(handles) {}
+
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    rocksdb::ColumnFamilyHandle* handle = HandleOf(cf);
+    return handle ? to_.Put(handle, key, value) : Unsupported();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    rocksdb::ColumnFamilyHandle* handle = HandleOf(cf);
+    return handle ? to_.Delete(handle, key) : Unsupported();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    rocksdb::ColumnFamilyHandle* handle = HandleOf(cf);
+    return handle ? to_.DeleteRange(handle, begin, end) : Unsupported();
+  }
+  // Batch offers Put, Delete and DeleteRange only; anything else is not ours to copy.
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return Unsupported(); }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return Unsupported();
+  }
+
+ private:
+  static rocksdb::Status Unsupported() {
+    return rocksdb::Status::NotSupported("write kind not copied by group commit");
+  }
+  rocksdb::ColumnFamilyHandle* HandleOf(uint32_t id) const {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      if (handle->GetID() == id) return handle;
+    }
+    return nullptr;
+  }
+  rocksdb::WriteBatch& to_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+};
+
+// Batches above this are written on their own: copying them would cost more than the write
+// it saves (a PutRecords can be 5 MiB).
+constexpr size_t kMergeBatchBytes = 64u << 10;
+
+}  // namespace
+
+void Db::WriteGroup(std::vector<QueuedCommit>& group) {
+  auto finish = [](QueuedCommit& queued, const Status& status) {
+    queued.batch.RunHooks(status.ok());
+    queued.done(status);
+  };
+  // Consecutive small batches share one write; a batch that is large (or cannot be copied)
+  // is written on its own. Writes happen in queue order either way.
+  rocksdb::WriteBatch combined;
+  size_t merged_from = 0;  // group[merged_from, i) are in `combined`
+  auto write_merged = [&](size_t end) {
+    if (merged_from == end) return;
+    Status status = FromRocksDb(db_->Write(WriteOptions(), &combined), "write");
+    for (size_t k = merged_from; k < end; ++k) finish(group[k], status);
+    combined.Clear();
+  };
+  for (size_t i = 0; i < group.size(); ++i) {
+    QueuedCommit& queued = group[i];
+    if (group.size() > 1 && queued.batch.ByteSize() <= kMergeBatchBytes) {
+      combined.SetSavePoint();
+      CopyInto copy(combined, handles_);
+      if (queued.batch.batch_.Iterate(&copy).ok()) {
+        combined.PopSavePoint().PermitUncheckedError();
+        continue;
+      }
+      combined.RollbackToSavePoint().PermitUncheckedError();
+    }
+    write_merged(i);
+    merged_from = i + 1;
+    finish(queued, FromRocksDb(db_->Write(WriteOptions(), &queued.batch.batch_), "write"));
+  }
+  write_merged(group.size());
 }
 
 Result<std::optional<std::string>> Db::Get(Cf cf, std::string_view key) const {

@@ -3,14 +3,18 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 // kv/ is the only code that includes RocksDB.
@@ -103,12 +107,22 @@ class Db {
   // Commits `batch` atomically with the configured durability.
   // Errors: kInternal on I/O failure.
   Status Commit(Batch& batch);
+  // Commits `batch` as Commit does, without waiting for other writers: calls `done` with the
+  // outcome exactly once, after the batch's OnCommit hooks, in queue order. If no group commit
+  // is running, this thread leads one: it writes `batch` together with every batch queued
+  // meanwhile (one WAL write per group), and goes on until the queue is empty or
+  // kLeaderBudget has passed, then hands what is left to a committer thread. So `done` may
+  // run before CommitAsync returns, or on another thread: it must be quick (e.g. post the
+  // answer to its connection's thread) and must not wait for another commit. For callers
+  // that must not block in a write group (an io thread serving other connections).
+  void CommitAsync(Batch batch, std::function<void(Status)> done) EXCLUDES(group_mu_);
 
   // Errors: kInternal on I/O failure. A missing key is nullopt, not an error.
   Result<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
 
   // An iterator over keys in [lower, upper); an empty `upper` means unbounded.
-  std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower, std::string_view upper) const;
+  std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
+                                        std::string_view upper) const;
 
   // Approximate live bytes and keys of a column family (for metrics).
   uint64_t ApproximateBytes(Cf cf) const;
@@ -123,8 +137,31 @@ class Db {
   friend class Batch;
   Db() = default;
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
+  struct QueuedCommit {
+    Batch batch;
+    std::function<void(Status)> done;
+  };
+  // How long a thread that called CommitAsync leads group commits before it hands the queue
+  // to the committer thread: a leader's own work (its connections) waits meanwhile. Under
+  // steady small puts it rarely runs out; big batches (PutRecords of 5 MiB) would otherwise
+  // hold one io thread for seconds.
+  static constexpr std::chrono::microseconds kLeaderBudget{500};
+  // Writes queued groups until the queue is empty, or hands it to the committer thread once
+  // `until` has passed (never, for the committer itself).
+  void LeadGroups(std::optional<std::chrono::steady_clock::time_point> until) EXCLUDES(group_mu_);
+  void RunCommitter() EXCLUDES(group_mu_);
+  // Writes `group` (merged into one write when its batches are small) and finishes each.
+  void WriteGroup(std::vector<QueuedCommit>& group);
+  rocksdb::WriteOptions WriteOptions() const;
 
   Durability durability_ = Durability::kOs;
+  Mutex group_mu_;
+  std::vector<QueuedCommit> group_queue_ GUARDED_BY(group_mu_);
+  bool group_leader_ GUARDED_BY(group_mu_) = false;  // someone is writing the queue
+  std::condition_variable group_cv_;
+  bool group_handoff_ GUARDED_BY(group_mu_) = false;  // the committer is to lead on
+  bool group_stop_ GUARDED_BY(group_mu_) = false;
+  std::thread committer_;  // started at the first hand-off
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

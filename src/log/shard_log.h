@@ -84,7 +84,7 @@ using HashKey = unsigned __int128;
 inline constexpr HashKey kMaxHashKey = ~HashKey{0};
 
 struct HashKeyRange {
-  HashKey starting = 0;  // inclusive
+  HashKey starting = 0;          // inclusive
   HashKey ending = kMaxHashKey;  // inclusive
   friend bool operator==(const HashKeyRange&, const HashKeyRange&) = default;
 };
@@ -150,7 +150,7 @@ struct StartPosition {
 };
 
 struct ReadLimits {
-  int max_records = 10000;             // >= 1
+  int max_records = 10000;               // >= 1
   int64_t max_bytes = 10 * 1024 * 1024;  // data + partition key; at least one record is returned
 };
 
@@ -289,6 +289,11 @@ class ShardLog {
   // e.g. Kinesis PutRecords: one batch, one commit). Commit errors: kInternal.
   kv::Batch NewBatch() { return db_.NewBatch(); }
   Status Commit(kv::Batch& batch) { return db_.Commit(batch); }
+  // Commit without waiting in a write group: `done` gets the outcome, maybe on another thread
+  // (kv::Db::CommitAsync). Records become visible as with Commit.
+  void CommitAsync(kv::Batch batch, std::function<void(Status)> done) {
+    db_.CommitAsync(std::move(batch), std::move(done));
+  }
   // Appends and commits one record. Errors: as Append, plus kInternal on storage failure.
   Result<SequenceNumber> AppendAndCommit(ShardId shard, const RecordInput& record);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,19 @@ class JsonService {
   // the service's error table (Status::aws_code() overrides it, details() adds members).
   virtual Result<std::string> Handle(std::string_view operation, std::string_view body,
                                      const RequestContext& context) = 0;
+
+  // Receives the answer to one request (see HandleAsync).
+  using Reply = std::function<void(Result<std::string>)>;
+  // Answers one request through `reply`, called exactly once: before HandleAsync returns (the
+  // default: Handle's answer), or later on another thread, e.g. when the group commit holding
+  // the request's writes has finished (kv::Db::CommitAsync), so that the calling io thread
+  // serves other connections meanwhile instead of waiting in a write group. `body` and
+  // `context` stay valid until `reply` is called. Nothing may throw once `reply` has been
+  // handed on. http/ calls this; Handle stays for callers that want the answer in hand.
+  virtual void HandleAsync(std::string_view operation, std::string_view body,
+                           const RequestContext& context, Reply reply) {
+    reply(Handle(operation, body, context));
+  }
 };
 
 }  // namespace salespipe::services

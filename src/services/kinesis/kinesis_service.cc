@@ -9,6 +9,7 @@
 #include <cmath>
 #include <mutex>
 #include <regex>
+
 #include "common/crypto.h"
 #include "common/logging.h"
 #include "services/kinesis/kinesis_request.h"
@@ -90,8 +91,6 @@ KinesisService::KinesisService(log::ShardLog& log, const Clock& clock) : log_(lo
       {"DescribeStreamSummary", &KinesisService::DescribeStreamSummary},
       {"ListStreams", &KinesisService::ListStreams},
       {"ListShards", &KinesisService::ListShards},
-      {"PutRecord", &KinesisService::PutRecord},
-      {"PutRecords", &KinesisService::PutRecords},
       {"GetShardIterator", &KinesisService::GetShardIterator},
       {"GetRecords", &KinesisService::GetRecords},
       {"IncreaseStreamRetentionPeriod", &KinesisService::IncreaseStreamRetentionPeriod},
@@ -110,6 +109,11 @@ KinesisService::KinesisService(log::ShardLog& log, const Clock& clock) : log_(lo
       {"ListStreamConsumers", &KinesisService::ListStreamConsumers},
       {"DeregisterStreamConsumer", &KinesisService::DeregisterStreamConsumer},
       {"DescribeLimits", &KinesisService::DescribeLimits},
+  });
+  // Puts answer once their group commit is durable, without holding the io thread meanwhile.
+  SetDeferredOperations({
+      {"PutRecord", &KinesisService::PutRecord},
+      {"PutRecords", &KinesisService::PutRecords},
   });
 }
 
@@ -151,10 +155,10 @@ Result<std::string> KinesisService::CreateStream(const JsonValue& request,
   }
   int count = shard_count ? static_cast<int>(*shard_count) : kOnDemandShards;
   if (count > kShardLimit) {
-    return Status::ResourceExhausted("This request would exceed the shard limit for the account " +
-                                     context.account_id + " in " + context.region +
-                                     ". Current shard count for the account: 0. Limit: " +
-                                     std::to_string(kShardLimit) + ".");
+    return Status::ResourceExhausted(
+        "This request would exceed the shard limit for the account " + context.account_id + " in " +
+        context.region +
+        ". Current shard count for the account: 0. Limit: " + std::to_string(kShardLimit) + ".");
   }
   Attributes attributes;
   attributes.mode = mode;
@@ -368,9 +372,9 @@ Result<std::string> KinesisService::ListShards(const JsonValue& request,
     ASSIGN_OR_RETURN(filter_type, GetString(*filter, "Type"));
     ASSIGN_OR_RETURN(filter_shard, GetString(*filter, "ShardId"));
     ASSIGN_OR_RETURN(filter_time, GetNumber(*filter, "Timestamp"));
-    static const std::set<std::string_view> kTypes = {
-        "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP",
-        "FROM_TIMESTAMP"};
+    static const std::set<std::string_view> kTypes = {"AFTER_SHARD_ID",    "AT_TRIM_HORIZON",
+                                                      "FROM_TRIM_HORIZON", "AT_LATEST",
+                                                      "AT_TIMESTAMP",      "FROM_TIMESTAMP"};
     if (!filter_type) {
       errors.AddNull("shardFilter.type");
     } else if (!kTypes.count(*filter_type)) {
@@ -441,7 +445,8 @@ Result<std::string> KinesisService::ListShards(const JsonValue& request,
   const int64_t now = clock_.NowMillis();
   int64_t at_millis = 0;
   if (filter_type == "AT_TRIM_HORIZON" || filter_type == "FROM_TRIM_HORIZON") {
-    at_millis = now - std::chrono::duration_cast<std::chrono::milliseconds>(stream.retention).count();
+    at_millis =
+        now - std::chrono::duration_cast<std::chrono::milliseconds>(stream.retention).count();
   } else if (filter_time) {
     at_millis = static_cast<int64_t>(std::llround(*filter_time * 1000));
   }
@@ -516,7 +521,8 @@ Status ReadPutInput(const JsonValue& value, int index, ValidationErrors& errors,
     if (static_cast<int64_t>(out->data.size()) > kMaxRecordBytes) {
       errors.AddConstraint("java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(out->data.size()) +
                                " cap=" + std::to_string(out->data.size()) + "]",
-                           prefix() + "data", "Member must have length less than or equal to 1048576");
+                           prefix() + "data",
+                           "Member must have length less than or equal to 1048576");
     }
   }
   if (!key) {
@@ -546,44 +552,88 @@ Result<HashKey> HashFor(const PutInput& input) {
 
 }  // namespace
 
-Result<std::string> KinesisService::PutRecord(const JsonValue& request,
-                                              const RequestContext& context) {
-  ValidationErrors errors;
-  ASSIGN_OR_RETURN(auto target, ReadTarget(request, context, errors));
-  PutInput input;
-  RETURN_IF_ERROR(ReadPutInput(request, -1, errors, &input));
-  ASSIGN_OR_RETURN(auto ordering, GetString(request, "SequenceNumberForOrdering"));
-  RETURN_IF_ERROR(Validation(errors));
-  if (input.data.size() + input.partition_key.size() > static_cast<size_t>(kMaxRecordBytes)) {
-    return InvalidArgument("Record size including the partition key exceeds 1 MiB.");
+void KinesisService::PutRecord(const JsonValue& request, const RequestContext& context,
+                               Reply reply) {
+  struct Appended {
+    kv::Batch batch;
+    ShardId shard;
+    SequenceNumber seq;
+  };
+  auto append = [&]() -> Result<Appended> {
+    ValidationErrors errors;
+    ASSIGN_OR_RETURN(auto target, ReadTarget(request, context, errors));
+    PutInput input;
+    RETURN_IF_ERROR(ReadPutInput(request, -1, errors, &input));
+    ASSIGN_OR_RETURN(auto ordering, GetString(request, "SequenceNumberForOrdering"));
+    RETURN_IF_ERROR(Validation(errors));
+    if (input.data.size() + input.partition_key.size() > static_cast<size_t>(kMaxRecordBytes)) {
+      return InvalidArgument("Record size including the partition key exceeds 1 MiB.");
+    }
+    ASSIGN_OR_RETURN(HashKey hash, HashFor(input));
+    ASSIGN_OR_RETURN(StreamInfo stream, Lookup(log_, *target));
+    // SequenceNumberForOrdering: our numbers only grow, so every later put already orders
+    // after it; it is accepted and needs nothing more.
+    (void)ordering;
+    for (int attempt = 0;; ++attempt) {
+      ASSIGN_OR_RETURN(ShardId shard, log_.ShardForHashKey(stream.id, hash));
+      kv::Batch batch = log_.NewBatch();
+      auto seq =
+          log_.Append(batch, shard, {.partition_key = input.partition_key, .data = input.data});
+      // A concurrent reshard may close the shard between lookup and append: route again.
+      if (!seq.ok() && seq.status().code() == ErrorCode::kFailedPrecondition && attempt < 3) {
+        continue;
+      }
+      if (!seq.ok()) return seq.status();
+      return Appended{std::move(batch), shard, *seq};
+    }
+  };
+  Result<Appended> appended = append();
+  if (!appended.ok()) {
+    reply(appended.status());
+    return;
   }
-  ASSIGN_OR_RETURN(HashKey hash, HashFor(input));
-  ASSIGN_OR_RETURN(StreamInfo stream, Lookup(log_, *target));
-  // SequenceNumberForOrdering: our numbers only grow, so every later put already orders after
-  // it; it is accepted and needs nothing more.
-  (void)ordering;
-  for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(ShardId shard, log_.ShardForHashKey(stream.id, hash));
-    auto seq = log_.AppendAndCommit(shard, {.partition_key = input.partition_key,
-                                            .data = input.data});
-    // A concurrent reshard may close the shard between lookup and append: route again.
-    if (!seq.ok() && seq.status().code() == ErrorCode::kFailedPrecondition && attempt < 3) continue;
-    if (!seq.ok()) return seq.status();
-    return WriteTimestampless([&](JsonWriter& w) {
-      w.StartObject();
-      WriteKey(w, "ShardId");
-      WriteString(w, FormatShardId(shard.index));
-      WriteKey(w, "SequenceNumber");
-      WriteString(w, FormatSequenceNumber(shard, *seq));
-      WriteKey(w, "EncryptionType");
-      WriteString(w, "NONE");
-      w.EndObject();
-    });
-  }
+  ShardId shard = appended->shard;
+  SequenceNumber seq = appended->seq;
+  log_.CommitAsync(std::move(appended->batch),
+                   [reply = std::move(reply), shard, seq](Status status) {
+                     if (!status.ok()) {
+                       reply(status);
+                       return;
+                     }
+                     reply(WriteTimestampless([&](JsonWriter& w) {
+                       w.StartObject();
+                       WriteKey(w, "ShardId");
+                       WriteString(w, FormatShardId(shard.index));
+                       WriteKey(w, "SequenceNumber");
+                       WriteString(w, FormatSequenceNumber(shard, seq));
+                       WriteKey(w, "EncryptionType");
+                       WriteString(w, "NONE");
+                       w.EndObject();
+                     }));
+                   });
 }
 
-Result<std::string> KinesisService::PutRecords(const JsonValue& request,
-                                               const RequestContext& context) {
+void KinesisService::PutRecords(const JsonValue& request, const RequestContext& context,
+                                Reply reply) {
+  std::vector<PutOutcome> outcomes;
+  Result<kv::Batch> appended = AppendPutRecords(request, context, &outcomes);
+  if (!appended.ok()) {
+    reply(appended.status());
+    return;
+  }
+  log_.CommitAsync(std::move(appended).value(),
+                   [reply = std::move(reply), outcomes = std::move(outcomes)](Status status) {
+                     if (!status.ok()) {
+                       reply(status);
+                       return;
+                     }
+                     reply(RenderPutRecords(outcomes));
+                   });
+}
+
+Result<kv::Batch> KinesisService::AppendPutRecords(const JsonValue& request,
+                                                   const RequestContext& context,
+                                                   std::vector<PutOutcome>* outcomes_out) {
   ValidationErrors errors;
   ASSIGN_OR_RETURN(auto target, ReadTarget(request, context, errors));
   ASSIGN_OR_RETURN(const JsonValue* records, GetArray(request, "Records"));
@@ -592,9 +642,8 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
     errors.AddNull("records");
   } else if (records->Size() < 1 || records->Size() > kMaxPutRecords) {
     errors.AddConstraint("[...]", "records",
-                         records->Size() < 1
-                             ? "Member must have length greater than or equal to 1"
-                             : "Member must have length less than or equal to 500");
+                         records->Size() < 1 ? "Member must have length greater than or equal to 1"
+                                             : "Member must have length less than or equal to 500");
   } else {
     inputs.resize(records->Size());
     for (rapidjson::SizeType i = 0; i < records->Size(); ++i) {
@@ -616,11 +665,8 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
   }
   ASSIGN_OR_RETURN(StreamInfo stream, Lookup(log_, *target));
   // One batch, one commit for the whole request.
-  struct Outcome {
-    std::optional<ShardId> shard;
-    SequenceNumber seq;
-  };
-  std::vector<Outcome> outcomes(inputs.size());
+  std::vector<PutOutcome>& outcomes = *outcomes_out;
+  outcomes.assign(inputs.size(), PutOutcome{});
   // Routing once per request from the snapshot taken above.
   auto route = [&](HashKey hash) -> std::optional<ShardId> {
     for (const ShardInfo& s : stream.shards) {
@@ -657,16 +703,19 @@ Result<std::string> KinesisService::PutRecords(const JsonValue& request,
     for (size_t i : indexes) {
       auto rerouted = log_.ShardForHashKey(stream.id, hashes[i]);
       if (!rerouted.ok()) continue;
-      auto seq = log_.Append(batch, *rerouted, {.partition_key = inputs[i].partition_key,
-                                                 .data = inputs[i].data});
+      auto seq = log_.Append(batch, *rerouted,
+                             {.partition_key = inputs[i].partition_key, .data = inputs[i].data});
       if (seq.ok()) outcomes[i] = {*rerouted, *seq};
     }
   }
-  RETURN_IF_ERROR(log_.Commit(batch));
+  return batch;
+}
+
+std::string KinesisService::RenderPutRecords(const std::vector<PutOutcome>& outcomes) {
   int failed = 0;
   for (auto& o : outcomes) failed += o.shard ? 0 : 1;
   rapidjson::StringBuffer buffer;
-  buffer.Reserve(64 + inputs.size() * 110);
+  buffer.Reserve(64 + outcomes.size() * 110);
   JsonWriter w(buffer);
   w.StartObject();
   WriteKey(w, "FailedRecordCount");
@@ -738,21 +787,22 @@ Result<std::string> KinesisService::GetShardIterator(const JsonValue& request,
         "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
         "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
         "Request specified " +
-        std::string(*type) + " and " + (starting ? "also" : "no") +
-        " StartingSequenceNumber.");
+        std::string(*type) + " and " + (starting ? "also" : "no") + " StartingSequenceNumber.");
   }
   const int64_t now = clock_.NowMillis();
   if (position.type == log::StartPosition::Type::kAtTimestamp) {
     if (!timestamp) {
-      return InvalidArgument("Must specify timestampInMillis parameter for iterator of type "
-                             "AT_TIMESTAMP. Current request has no timestamp parameter.");
+      return InvalidArgument(
+          "Must specify timestampInMillis parameter for iterator of type "
+          "AT_TIMESTAMP. Current request has no timestamp parameter.");
     }
     position.timestamp_millis = static_cast<int64_t>(std::llround(*timestamp * 1000));
     if (position.timestamp_millis > now) {
-      return InvalidArgument("The timestampInMillis parameter cannot be greater than the "
-                             "currentTimestampInMillis. timestampInMillis: " +
-                             std::to_string(position.timestamp_millis) +
-                             ", currentTimestampInMillis: " + std::to_string(now));
+      return InvalidArgument(
+          "The timestampInMillis parameter cannot be greater than the "
+          "currentTimestampInMillis. timestampInMillis: " +
+          std::to_string(position.timestamp_millis) +
+          ", currentTimestampInMillis: " + std::to_string(now));
     }
   }
   ASSIGN_OR_RETURN(StreamInfo stream, Lookup(log_, *target));
@@ -762,10 +812,9 @@ Result<std::string> KinesisService::GetShardIterator(const JsonValue& request,
   if (by_sequence) {
     ASSIGN_OR_RETURN(auto parsed, ParseSequenceNumber(*starting));
     if (parsed.first != shard) {
-      return InvalidArgument("Invalid StartingSequenceNumber. It encodes " +
-                             FormatShardId(parsed.first.index) +
-                             ", while it was used in a call to a shard with " +
-                             FormatShardId(index.value_or(0)));
+      return InvalidArgument(
+          "Invalid StartingSequenceNumber. It encodes " + FormatShardId(parsed.first.index) +
+          ", while it was used in a call to a shard with " + FormatShardId(index.value_or(0)));
     }
     position.sequence = parsed.second;
   }
@@ -804,9 +853,9 @@ Result<std::string> KinesisService::GetRecords(const JsonValue& request,
   }
   AddRangeConstraint(errors, limit, "limit", 1, 10000);
   RETURN_IF_ERROR(Validation(errors));
-  auto read = log_.ReadIterator(*iterator, kIteratorTtl,
-                                {.max_records = static_cast<int>(limit.value_or(10000)),
-                                 .max_bytes = 10 * 1024 * 1024});
+  auto read = log_.ReadIterator(
+      *iterator, kIteratorTtl,
+      {.max_records = static_cast<int>(limit.value_or(10000)), .max_bytes = 10 * 1024 * 1024});
   if (!read.ok()) {
     switch (read.status().code()) {
       case ErrorCode::kFailedPrecondition:

@@ -51,8 +51,18 @@ class KinesisService final : public JsonOperationService<KinesisService> {
                                             const RequestContext& context);
   Result<std::string> ListStreams(const JsonValue& request, const RequestContext& context);
   Result<std::string> ListShards(const JsonValue& request, const RequestContext& context);
-  Result<std::string> PutRecord(const JsonValue& request, const RequestContext& context);
-  Result<std::string> PutRecords(const JsonValue& request, const RequestContext& context);
+  void PutRecord(const JsonValue& request, const RequestContext& context, Reply reply);
+  void PutRecords(const JsonValue& request, const RequestContext& context, Reply reply);
+  // Where one record of a PutRecords went: its shard and number, or no shard if it failed.
+  struct PutOutcome {
+    std::optional<log::ShardId> shard;
+    log::SequenceNumber seq;
+  };
+  // Validates a PutRecords request and appends its records to one batch, to be committed;
+  // `outcomes` gets one entry per record.
+  Result<kv::Batch> AppendPutRecords(const JsonValue& request, const RequestContext& context,
+                                     std::vector<PutOutcome>* outcomes);
+  static std::string RenderPutRecords(const std::vector<PutOutcome>& outcomes);
   Result<std::string> GetShardIterator(const JsonValue& request, const RequestContext& context);
   Result<std::string> GetRecords(const JsonValue& request, const RequestContext& context);
   Result<std::string> IncreaseStreamRetentionPeriod(const JsonValue& request,
@@ -63,19 +73,16 @@ class KinesisService final : public JsonOperationService<KinesisService> {
   Result<std::string> SplitShard(const JsonValue& request, const RequestContext& context);
   Result<std::string> MergeShards(const JsonValue& request, const RequestContext& context);
   Result<std::string> AddTagsToStream(const JsonValue& request, const RequestContext& context);
-  Result<std::string> RemoveTagsFromStream(const JsonValue& request,
-                                           const RequestContext& context);
+  Result<std::string> RemoveTagsFromStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> ListTagsForStream(const JsonValue& request, const RequestContext& context);
   Result<std::string> TagResource(const JsonValue& request, const RequestContext& context);
   Result<std::string> UntagResource(const JsonValue& request, const RequestContext& context);
-  Result<std::string> ListTagsForResource(const JsonValue& request,
-                                          const RequestContext& context);
+  Result<std::string> ListTagsForResource(const JsonValue& request, const RequestContext& context);
   Result<std::string> RegisterStreamConsumer(const JsonValue& request,
                                              const RequestContext& context);
   Result<std::string> DescribeStreamConsumer(const JsonValue& request,
                                              const RequestContext& context);
-  Result<std::string> ListStreamConsumers(const JsonValue& request,
-                                          const RequestContext& context);
+  Result<std::string> ListStreamConsumers(const JsonValue& request, const RequestContext& context);
   Result<std::string> DeregisterStreamConsumer(const JsonValue& request,
                                                const RequestContext& context);
   Result<std::string> DescribeLimits(const JsonValue& request, const RequestContext& context);
