@@ -97,6 +97,9 @@ class Db {
   struct Options {
     std::string path;
     Durability durability = Durability::kOs;
+    // Cf::kLog holds append-only sequences (log/: shards) whose keys start with this many
+    // bytes naming the sequence; 0 if unknown. See CfOptions in db.cc.
+    size_t log_sequence_prefix_bytes = 0;
   };
 
   // Errors: kInternal if RocksDB cannot open or create the database.
@@ -124,12 +127,18 @@ class Db {
   std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
                                         std::string_view upper) const;
 
+  // The [smallest, largest] keys of each table file of a column family (for tests and
+  // diagnostics of the compaction layout).
+  std::vector<std::pair<std::string, std::string>> FileKeyRanges(Cf cf) const;
+
   // Approximate live bytes and keys of a column family (for metrics).
   uint64_t ApproximateBytes(Cf cf) const;
   uint64_t ApproximateKeys(Cf cf) const;
 
   // Flushes memtables and the WAL (used on clean shutdown).
   Status Flush();
+  // Compacts all of a column family now (tests and maintenance).
+  Status CompactAll(Cf cf);
 
   Durability durability() const { return durability_; }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -36,6 +37,39 @@ TEST(DbTest, IteratorHonoursBounds) {
   std::vector<std::string> keys;
   for (it->SeekToFirst(); it->Valid(); it->Next()) keys.emplace_back(it->key());
   EXPECT_EQ(keys, (std::vector<std::string>{"b1", "b2"}));
+}
+
+// With log_sequence_prefix_bytes, the log's table files never span two sequences, so new
+// records (each sequence's greatest keys) do not overlap the older files of the others.
+TEST(DbTest, LogFilesAreCutWhereTheSequenceChanges) {
+  for (size_t prefix : {size_t{0}, size_t{2}}) {
+    SCOPED_TRACE(prefix);
+    TestDb db(Db::Options{.log_sequence_prefix_bytes = prefix});
+    for (int round = 0; round < 3; ++round) {  // three flushes, each touching every sequence
+      Batch batch = db.get().NewBatch();
+      for (const char* sequence : {"s1", "s2", "s3"}) {
+        for (int i = 0; i < 100; ++i) {
+          char seq[16];
+          std::snprintf(seq, sizeof(seq), "%06d", round * 100 + i);
+          batch.Put(Cf::kLog, std::string(sequence) + seq, std::string(100, 'v'));
+        }
+      }
+      ASSERT_OK(db.get().Commit(batch));
+      ASSERT_OK(db.get().Flush());
+    }
+    ASSERT_OK(db.get().CompactAll(Cf::kLog));
+    auto ranges = db.get().FileKeyRanges(Cf::kLog);
+    int spanning = 0;
+    for (const auto& [smallest, largest] : ranges) {
+      if (smallest.substr(0, 2) != largest.substr(0, 2)) ++spanning;
+    }
+    if (prefix == 0) {
+      EXPECT_EQ(spanning, 1);  // the default: one file holds all three
+    } else {
+      EXPECT_EQ(spanning, 0);
+      EXPECT_EQ(ranges.size(), 3u);
+    }
+  }
 }
 
 TEST(DbTest, Uint64EncodingOrdersNumerically) {

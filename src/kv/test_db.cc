@@ -6,7 +6,7 @@
 
 namespace salespipe::kv {
 
-TestDb::TestDb() {
+TestDb::TestDb(Db::Options options) : options_(std::move(options)) {
   std::string templ = (std::filesystem::temp_directory_path() / "salespipe-kv-XXXXXX").string();
   if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = templ;
@@ -21,7 +21,8 @@ TestDb::~TestDb() {
 
 void TestDb::Reopen() {
   db_.reset();
-  auto db = Db::Open({.path = path_ + "/db"});
+  options_.path = path_ + "/db";
+  auto db = Db::Open(options_);
   if (!db.ok()) throw std::runtime_error(db.status().ToString());
   db_ = std::move(db).value();
 }

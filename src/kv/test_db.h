@@ -10,7 +10,8 @@ namespace salespipe::kv {
 // RocksDB in a fresh temporary directory, removed on destruction. For tests.
 class TestDb {
  public:
-  TestDb();
+  // `options` without its path (a fresh temporary directory is used).
+  explicit TestDb(Db::Options options = {});
   ~TestDb();
   Db& get() { return *db_; }
   const std::string& path() const { return path_; }
@@ -19,6 +20,7 @@ class TestDb {
 
  private:
   std::string path_;
+  Db::Options options_;
   std::unique_ptr<Db> db_;
 };
 

@@ -71,6 +71,8 @@ std::string ShardPrefix(char tag, ShardId shard) {
 }
 std::string RecordKey(ShardId shard, uint64_t seq) {
   std::string key = ShardPrefix(kRecordTag, shard);
+  // kShardKeyPrefixBytes (the storage's file cuts) must name exactly the shard.
+  static_assert(kShardKeyPrefixBytes == 1 + 8 + 4);
   kv::AppendUint64(&key, seq);
   return key;
 }
@@ -155,8 +157,8 @@ std::vector<HashKeyRange> UniformHashKeyRanges(int shard_count) {
 }
 
 int StreamInfo::open_shard_count() const {
-  return static_cast<int>(std::count_if(shards.begin(), shards.end(),
-                                        [](const ShardInfo& s) { return s.open(); }));
+  return static_cast<int>(
+      std::count_if(shards.begin(), shards.end(), [](const ShardInfo& s) { return s.open(); }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,10 +219,10 @@ struct ShardLog::ShardState {
   const ShardId id() const { return info.id; }
 
   Mutex mu;
-  ShardInfo info GUARDED_BY(mu);         // ending_sequence/closed_millis change on close
+  ShardInfo info GUARDED_BY(mu);  // ending_sequence/closed_millis change on close
   uint64_t last_assigned GUARDED_BY(mu) = 0;
-  std::set<uint64_t> pending GUARDED_BY(mu);  // assigned, batch not yet committed or dropped
-  uint64_t visible_high GUARDED_BY(mu) = 0;   // every seq <= this is committed or abandoned
+  std::set<uint64_t> pending GUARDED_BY(mu);    // assigned, batch not yet committed or dropped
+  uint64_t visible_high GUARDED_BY(mu) = 0;     // every seq <= this is committed or abandoned
   uint64_t trimmed_through GUARDED_BY(mu) = 0;  // records <= this may have been deleted
   bool deleted GUARDED_BY(mu) = false;
 };
@@ -605,20 +607,20 @@ Result<std::vector<ShardId>> ShardLog::SplitShard(ShardId shard, HashKey new_sta
     return Status::InvalidArgument("The new starting hash key " + HashKeyToString(new_starting) +
                                    " is not inside the shard's hash key range");
   }
-  return Reshard(shard.stream, {shard.index},
-                 {NewShard{.hash_range = {info.hash_range.starting, new_starting - 1},
-                           .parent = shard.index},
-                  NewShard{.hash_range = {new_starting, info.hash_range.ending},
-                           .parent = shard.index}});
+  return Reshard(
+      shard.stream, {shard.index},
+      {NewShard{.hash_range = {info.hash_range.starting, new_starting - 1}, .parent = shard.index},
+       NewShard{.hash_range = {new_starting, info.hash_range.ending}, .parent = shard.index}});
 }
 
 Result<ShardId> ShardLog::MergeShards(ShardId shard, ShardId adjacent) {
-  if (shard.stream != adjacent.stream) return Status::InvalidArgument("Shards of different streams");
+  if (shard.stream != adjacent.stream)
+    return Status::InvalidArgument("Shards of different streams");
   ASSIGN_OR_RETURN(ShardInfo a, GetShard(shard));
   ASSIGN_OR_RETURN(ShardInfo b, GetShard(adjacent));
   if (!a.open() || !b.open()) {
-    return Status::FailedPrecondition("Shard " + std::to_string(a.open() ? b.id.index : a.id.index) +
-                                      " is closed");
+    return Status::FailedPrecondition(
+        "Shard " + std::to_string(a.open() ? b.id.index : a.id.index) + " is closed");
   }
   HashKeyRange merged;
   if (a.hash_range.ending != kMaxHashKey && a.hash_range.ending + 1 == b.hash_range.starting) {
@@ -655,8 +657,7 @@ Result<SequenceNumber> ShardLog::AppendAll(kv::Batch& batch, ShardId shard_id,
     MutexLock lock(shard->mu);
     if (shard->deleted) return Status::NotFound(NotFoundShard(shard_id));
     if (!shard->info.open()) {
-      return Status::FailedPrecondition("Shard " + std::to_string(shard_id.index) +
-                                        " is closed");
+      return Status::FailedPrecondition("Shard " + std::to_string(shard_id.index) + " is closed");
     }
     first = std::max(shard->last_assigned + 1, SequenceAtMillis(now).value);
     shard->last_assigned = first + records.size() - 1;

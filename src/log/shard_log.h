@@ -83,6 +83,10 @@ inline SequenceNumber SequenceAtMillis(int64_t epoch_millis) {
 using HashKey = unsigned __int128;
 inline constexpr HashKey kMaxHashKey = ~HashKey{0};
 
+// How many leading bytes of a record's key in kv::Cf::kLog name its shard (tag, stream,
+// shard index): kv::Db::Options::log_sequence_prefix_bytes.
+inline constexpr size_t kShardKeyPrefixBytes = 13;
+
 struct HashKeyRange {
   HashKey starting = 0;          // inclusive
   HashKey ending = kMaxHashKey;  // inclusive

@@ -8,15 +8,15 @@
 #include "lambda/event_source_mapping.h"
 #include "lambda/function_store.h"
 #include "lambda/runner.h"
-#include "services/lambda/event_format.h"
-#include "services/lambda/lambda_service.h"
 #include "services/dynamodb/dynamodb_service.h"
-#include "services/firehose/firehose_service.h"
-#include "services/iam/iam_service.h"
-#include "services/s3/s3_service.h"
-#include "services/kinesis/kinesis_service.h"
 #include "services/dynamodb_streams/change_format.h"
 #include "services/dynamodb_streams/dynamodb_streams_service.h"
+#include "services/firehose/firehose_service.h"
+#include "services/iam/iam_service.h"
+#include "services/kinesis/kinesis_service.h"
+#include "services/lambda/event_format.h"
+#include "services/lambda/lambda_service.h"
+#include "services/s3/s3_service.h"
 
 namespace salespipe::server {
 
@@ -30,7 +30,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   }
   std::unique_ptr<App> app(new App());
   ASSIGN_OR_RETURN(app->db_,
-                   kv::Db::Open({.path = db_path.string(), .durability = options.durability}));
+                   kv::Db::Open({.path = db_path.string(),
+                                 .durability = options.durability,
+                                 .log_sequence_prefix_bytes = log::kShardKeyPrefixBytes}));
 
   // Engines, in dependency order.
   app->catalog_ = std::make_unique<table::Catalog>(*app->db_);
@@ -41,19 +43,19 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   // Change records ride in each item write's batch (DynamoDB Streams and the internal change
   // log of tables with Kinesis destinations).
   app->change_formatter_ = std::make_unique<services::dynamodb_streams::ChangeFormatter>();
-  app->change_capture_ = std::make_unique<cdc::ChangeCapture>(*app->shard_log_, app->clock_,
-                                                               *app->change_formatter_);
+  app->change_capture_ =
+      std::make_unique<cdc::ChangeCapture>(*app->shard_log_, app->clock_, *app->change_formatter_);
   app->table_store_->set_change_sink(app->change_capture_.get());
   app->kinesis_connector_ = std::make_unique<cdc::KinesisConnector>(
       *app->db_, *app->shard_log_, *app->catalog_, *app->change_capture_);
   app->ttl_sweeper_ = std::make_unique<table::TtlSweeper>(*app->catalog_, *app->table_store_,
                                                           options.ttl_sweep_interval);
 
-  ASSIGN_OR_RETURN(app->lake_, lake::Lake::Open({.root = (std::filesystem::path(options.data_dir) /
-                                                           "lake")
-                                                              .string(),
-                                                  .durability = options.durability},
-                                                 *app->db_, app->clock_));
+  ASSIGN_OR_RETURN(
+      app->lake_,
+      lake::Lake::Open({.root = (std::filesystem::path(options.data_dir) / "lake").string(),
+                        .durability = options.durability},
+                       *app->db_, app->clock_));
 
   // Lambda. The process runner needs the edge's address (SetEdgeEndpoint); until then
   // invocations answer kUnavailable.
@@ -64,9 +66,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   RETURN_IF_ERROR(app->function_store_->Open());
   app->lambda_engine_ =
       std::make_unique<lambda::LambdaEngine>(*app->function_store_, *app->lambda_runner_);
-  app->lambda_event_formatter_ =
-      std::make_unique<services::lambda::EventFormatter>(*app->function_store_,
-                                                         *app->change_capture_);
+  app->lambda_event_formatter_ = std::make_unique<services::lambda::EventFormatter>(
+      *app->function_store_, *app->change_capture_);
   app->event_source_mappings_ = std::make_unique<lambda::EventSourceMappings>(
       *app->db_, *app->shard_log_, *app->lambda_engine_, *app->lambda_event_formatter_,
       app->clock_);
