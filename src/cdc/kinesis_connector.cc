@@ -52,7 +52,10 @@ void KinesisConnector::Start() {
   }
   // Runs on committing threads: only a flag check, at most a notify.
   capture_.SetChangeListener([this] { Wake(); });
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sp-cdc");
+    Loop();
+  });
 }
 
 void KinesisConnector::Stop() {
@@ -100,11 +103,9 @@ void KinesisConnector::Loop() {
 }
 
 Status KinesisConnector::StartDestination(table::TableDef& table, std::string_view stream_arn) {
-  const bool others_active =
-      std::any_of(table.kinesis_destinations.begin(), table.kinesis_destinations.end(),
-                  [&](const table::KinesisDestination& d) {
-                    return d.active && d.stream_arn != stream_arn;
-                  });
+  const bool others_active = std::any_of(
+      table.kinesis_destinations.begin(), table.kinesis_destinations.end(),
+      [&](const table::KinesisDestination& d) { return d.active && d.stream_arn != stream_arn; });
   // Alone, the destination starts a fresh list of sources: the one changes go to now. With
   // others active the list is current already (a table from before sources keeps its change
   // log, still written: see ChangeCapture::Append).
@@ -165,8 +166,7 @@ Result<int64_t> KinesisConnector::RunOnce() {
 }
 
 int64_t KinesisConnector::Skip(const table::TableDef& table,
-                               const table::KinesisDestination& destination,
-                               const Status& status) {
+                               const table::KinesisDestination& destination, const Status& status) {
   // The stream is being deleted or resharded under us: nothing of this batch is committed;
   // the next wake-up retries from the same checkpoint.
   SPDLOG_WARN("table {}: delivering to {}: {}", table.name, destination.stream_arn,
@@ -222,8 +222,7 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   if (auto cached = checkpoints_.find(checkpoint_key); cached != checkpoints_.end()) {
     at = cached->second;
   } else {
-    ASSIGN_OR_RETURN(std::optional<std::string> checkpoint,
-                     db_.Get(kv::Cf::kMeta, checkpoint_key));
+    ASSIGN_OR_RETURN(std::optional<std::string> checkpoint, db_.Get(kv::Cf::kMeta, checkpoint_key));
     if (!checkpoint) return 0;  // not started (StartDestination writes it before activating)
     std::string_view view = *checkpoint;
     if (!kv::ConsumeUint64(&view, &at.next) ||
@@ -253,8 +252,8 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   const Checkpoint from = at;
   std::vector<log::Record> records;
   for (;;) {
-    ASSIGN_OR_RETURN(records, ReadSource(table, destination, sources, current, &at.next,
-                                         max_records));
+    ASSIGN_OR_RETURN(records,
+                     ReadSource(table, destination, sources, current, &at.next, max_records));
     if (!records.empty() || current + 1 == sources.end()) break;
     // Read to its end, and no change is written to it any more: on to the next source.
     ++current;
@@ -278,9 +277,9 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   outs.reserve(records.size());
   std::vector<std::pair<log::ShardId, std::vector<log::RecordInput>>> groups;
   for (const log::Record& record : records) {
-    ASSIGN_OR_RETURN(DestinationRecordOut out,
-                     capture_.DestinationRecordJson(table, record,
-                                                    destination.microsecond_precision));
+    ASSIGN_OR_RETURN(
+        DestinationRecordOut out,
+        capture_.DestinationRecordJson(table, record, destination.microsecond_precision));
     outs.push_back(std::move(out));
   }
   kv::Batch batch = db_.NewBatch();

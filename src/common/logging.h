@@ -9,4 +9,7 @@ namespace salespipe {
 // Sets up the stderr logger once at start-up. Not thread-safe; call from main().
 void InitLogging(std::string_view level);
 
+// Names the calling thread for top, perf and /proc/<pid>/task/*/comm (first 15 bytes).
+void NameThisThread(std::string_view name);
+
 }  // namespace salespipe

@@ -48,7 +48,8 @@ std::string SerializeKeys(const std::map<std::string, std::string>& lambda_keys,
 
 }  // namespace
 
-StreamWorker::StreamWorker(WorkerDeps deps, StreamDef def) : deps_(std::move(deps)), def_(std::move(def)) {
+StreamWorker::StreamWorker(WorkerDeps deps, StreamDef def)
+    : deps_(std::move(deps)), def_(std::move(def)) {
   Result<TimeZone> zone = TimeZone::Load(def_.destination.time_zone);
   if (zone.ok()) zone_ = std::move(zone).value();
 }
@@ -76,7 +77,10 @@ void StreamWorker::Start() {
   MutexLock lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sp-firehose");
+    Loop();
+  });
 }
 
 void StreamWorker::Stop(bool drain) {
@@ -201,7 +205,8 @@ bool StreamWorker::HasBuffered() const {
 int64_t StreamWorker::BufferedBytes() const {
   int64_t total = input_bytes_;
   for (const auto& [key, buffer] : buffers_) total += static_cast<int64_t>(buffer.body.size());
-  for (const auto& [key, buffer] : error_buffers_) total += static_cast<int64_t>(buffer.body.size());
+  for (const auto& [key, buffer] : error_buffers_)
+    total += static_cast<int64_t>(buffer.body.size());
   return total + static_cast<int64_t>(backup_buffer_.body.size());
 }
 
@@ -303,8 +308,8 @@ void StreamWorker::AddError(const SourceRecord& source, const FailedRecord& fail
   }
   buffer.oldest_arrival = std::min(buffer.oldest_arrival, source.arrival_millis);
   ++buffer.records;
-  buffer.body += ErrorEnvelope(source, failure,
-                               def_.destination.lambda ? def_.destination.lambda->function_arn : "");
+  buffer.body += ErrorEnvelope(
+      source, failure, def_.destination.lambda ? def_.destination.lambda->function_arn : "");
 }
 
 void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
@@ -315,8 +320,10 @@ void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
   if (d.dynamic_partitioning) {
     auto fail = [&](std::string code, std::string message) {
       AddError(source,
-               FailedRecord{.error_code = std::move(code), .error_message = std::move(message),
-                            .attempts = 1, .attempt_ending_millis = now},
+               FailedRecord{.error_code = std::move(code),
+                            .error_message = std::move(message),
+                            .attempts = 1,
+                            .attempt_ending_millis = now},
                std::string(kPartitioningFailed));
     };
     Result<PrefixInfo> info = ParsePrefix(d.prefix);
@@ -331,7 +338,8 @@ void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
     }
     if (!info->query_keys.empty()) {
       Result<JqQuery> query = JqQuery::Parse(d.metadata_query);
-      if (!query.ok()) return fail("DynamicPartitioning.MetadataExtractionFailed", query.status().message());
+      if (!query.ok())
+        return fail("DynamicPartitioning.MetadataExtractionFailed", query.status().message());
       Result<std::map<std::string, std::string>> values = query->Evaluate(data);
       if (!values.ok()) {
         return fail("DynamicPartitioning.MetadataExtractionFailed", values.status().message());
@@ -358,10 +366,11 @@ void StreamWorker::Accept(const SourceRecord& source, std::string_view data,
                std::string(kPartitioningFailed));
       return;
     }
-    it = buffers_.emplace(key, Buffer{.oldest_arrival = source.arrival_millis,
-                                      .first_entry = now,
-                                      .lambda_keys = std::move(used_lambda),
-                                      .query_keys = std::move(used_query)})
+    it = buffers_
+             .emplace(key, Buffer{.oldest_arrival = source.arrival_millis,
+                                  .first_entry = now,
+                                  .lambda_keys = std::move(used_lambda),
+                                  .query_keys = std::move(used_query)})
              .first;
   }
   Buffer& buffer = it->second;
@@ -511,8 +520,9 @@ bool StreamWorker::FlushDue(bool force) const {
       if (now - buffer.first_entry >= interval) return true;
     }
   }
-  if (backup_buffer_.records > 0 && (static_cast<int64_t>(backup_buffer_.body.size()) >= size_limit ||
-                                      now - backup_buffer_.first_entry >= interval)) {
+  if (backup_buffer_.records > 0 &&
+      (static_cast<int64_t>(backup_buffer_.body.size()) >= size_limit ||
+       now - backup_buffer_.first_entry >= interval)) {
     return true;
   }
   return checkpoint_dirty_ && buffers_.empty() && error_buffers_.empty() &&
@@ -532,12 +542,12 @@ Result<int> StreamWorker::Flush() {
     ASSIGN_OR_RETURN(std::string compressed, Compress(compression, body, name));
     ASSIGN_OR_RETURN(lake::StagedFile file, deps_.lake.NewStagedFile());
     RETURN_IF_ERROR(file.Append(compressed));
-    objects.push_back(lake::NewObject{
-        .bucket = bucket,
-        .key = key,
-        .file = std::move(file),
-        .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
-                                 .content_type = "application/octet-stream"}});
+    objects.push_back(
+        lake::NewObject{.bucket = bucket,
+                        .key = key,
+                        .file = std::move(file),
+                        .meta = lake::ObjectMeta{.etag = "\"" + HexEncode(Md5(compressed)) + "\"",
+                                                 .content_type = "application/octet-stream"}});
     return Status::Ok();
   };
   for (const auto& [partition, buffer] : buffers_) {

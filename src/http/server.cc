@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "common/logging.h"
 #include "http/connection.h"
 
 namespace salespipe::http {
@@ -71,6 +72,7 @@ Status Server::Impl::Start() {
   net::dispatch(acceptor_.get_executor(), [this] { Accept(); });
   for (auto& context : io_contexts_) {
     io_threads_.emplace_back([this, context = context.get()] {
+      NameThisThread("sp-io");
       // An exception escaping a handler is a bug; keep the thread serving.
       while (true) {
         try {

@@ -166,7 +166,11 @@ void Db::LeadGroups(std::optional<std::chrono::steady_clock::time_point> until) 
       if (until && std::chrono::steady_clock::now() >= *until) {
         // Still more: the committer thread leads on, and this thread goes back to its own
         // work (its connections waited long enough).
-        if (!committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+        if (!committer_.joinable())
+          committer_ = std::thread([this] {
+            NameThisThread("sp-commit");
+            RunCommitter();
+          });
         group_handoff_ = true;
         group_cv_.notify_one();
         return;

@@ -956,7 +956,10 @@ void ShardLog::Start() {
   MutexLock lock(trim_mu_);
   if (trimmer_.joinable()) return;
   stopping_ = false;
-  trimmer_ = std::thread([this] { TrimLoop(); });
+  trimmer_ = std::thread([this] {
+    NameThisThread("sp-trim");
+    TrimLoop();
+  });
 }
 
 void ShardLog::Stop() {

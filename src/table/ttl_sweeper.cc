@@ -13,7 +13,12 @@ TtlSweeper::TtlSweeper(Catalog& catalog, TableStore& store, std::chrono::millise
 
 TtlSweeper::~TtlSweeper() { Stop(); }
 
-void TtlSweeper::Start() { thread_ = std::thread([this] { Run(); }); }
+void TtlSweeper::Start() {
+  thread_ = std::thread([this] {
+    NameThisThread("sp-ttl");
+    Run();
+  });
+}
 
 void TtlSweeper::Stop() {
   {
