@@ -96,9 +96,8 @@ std::string EncodeChange(const std::optional<table::Item>& old_item,
 }
 
 std::string EncodeChange(const std::optional<table::Item>& old_item,
-                         const std::optional<table::Item>& new_item,
-                         std::string_view new_encoding, table::ChangeOrigin origin,
-                         int64_t micros) {
+                         const std::optional<table::Item>& new_item, std::string_view new_encoding,
+                         table::ChangeOrigin origin, int64_t micros) {
   std::string out;
   out.reserve(128 + new_encoding.size());
   out.push_back(static_cast<char>(kChangeMagic));
@@ -229,7 +228,12 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view json) {
 
 ChangeCapture::ChangeCapture(log::ShardLog& log, const Clock& clock,
                              const RecordFormatter& formatter)
-    : log_(log), clock_(clock), formatter_(formatter) {}
+    : log_(log), clock_(clock), formatter_(formatter) {
+  log_.SetRenderer(
+      [this](std::string_view stored) { return RenderDestinationRecord(stored); });
+}
+
+ChangeCapture::~ChangeCapture() { log_.SetRenderer(nullptr); }
 
 std::string ChangeCapture::StreamName(std::string_view account, std::string_view region,
                                       std::string_view table, std::string_view label) {
@@ -314,8 +318,8 @@ Result<table::ChangeSource> ChangeCapture::CurrentSource(const table::TableDef& 
   return table::ChangeSource{.id = id, .stream_label = {}, .log_from = high.value + 1};
 }
 
-Result<std::optional<log::ShardId>> ChangeCapture::SourceShard(
-    const table::TableDef& table, const table::ChangeSource& source) {
+Result<std::optional<log::ShardId>> ChangeCapture::SourceShard(const table::TableDef& table,
+                                                               const table::ChangeSource& source) {
   if (!source.in_stream()) return FindChangeLog(table.table_id);
   {
     std::shared_lock lock(mu_);
@@ -354,9 +358,64 @@ Result<std::string> ChangeCapture::StreamRecordJson(const StreamMeta& meta,
   return formatter_.StreamRecord(change, meta.view_type, sequence, event_id);
 }
 
-Result<DestinationRecordOut> ChangeCapture::DestinationRecordJson(const table::TableDef& table,
-                                                                  const log::Record& record,
-                                                                  bool microseconds) const {
+// A destination record stored compact (DestinationRecord; rendered by RenderDestinationRecord):
+//   u8 kDestinationMagic | u8 version 1 | u8 flags (bit 0: microsecond precision) |
+//   u64 table id | u64 source sequence | u32 len | region | u32 len | table name |
+//   u8 key count (1-2) | per key: u32 len | name | u8 attribute type | the change (EncodeChange)
+// Persisted in Kinesis streams: change only by adding a version.
+namespace {
+
+constexpr uint8_t kDestinationMagic = 0xD5;
+constexpr uint8_t kDestinationVersion = 1;
+
+void AppendString(std::string* out, std::string_view s) {
+  AppendUint32(out, static_cast<uint32_t>(s.size()));
+  out->append(s);
+}
+
+bool ConsumeString(std::string_view* in, std::string_view* s) {
+  uint32_t length = 0;
+  if (!ConsumeUint32(in, &length) || length > in->size()) return false;
+  *s = in->substr(0, length);
+  in->remove_prefix(length);
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> ChangeCapture::RenderChange(const table::KeySchema& keys,
+                                                std::string_view region,
+                                                std::string_view table_name, uint64_t table_id,
+                                                uint64_t source_sequence,
+                                                std::string_view change_data,
+                                                bool microseconds) const {
+  ASSIGN_OR_RETURN(SplitImages images, SplitImages::Of(change_data));
+  const Change change{.keys = keys,
+                      .region = region,
+                      .table_name = table_name,
+                      .old_image = images.old_image(),
+                      .new_image = images.new_image(),
+                      .origin = images.stored.origin,
+                      .micros = images.stored.micros};
+  // Stable across deliveries: a UUID derived from the table and the change's place in its log.
+  char name[64];
+  const int length =
+      std::snprintf(name, sizeof(name), "cdc/%llu/%llu", static_cast<unsigned long long>(table_id),
+                    static_cast<unsigned long long>(source_sequence));
+  std::string digest = Md5(std::string_view(name, static_cast<size_t>(length)));
+  digest[6] = static_cast<char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
+  digest[8] = static_cast<char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const std::string hex = HexEncode(digest);
+  std::string event_id;
+  event_id.reserve(36);
+  event_id.append(hex, 0, 8).append("-").append(hex, 8, 4).append("-").append(hex, 12, 4);
+  event_id.append("-").append(hex, 16, 4).append("-").append(hex, 20);
+  return formatter_.DestinationRecord(change, microseconds, event_id);
+}
+
+Result<DestinationRecordOut> ChangeCapture::DestinationRecord(const table::TableDef& table,
+                                                              const log::Record& record,
+                                                              bool microseconds) const {
   if (!record.data.empty() && static_cast<uint8_t>(record.data[0]) != kChangeMagic) {
     // The JSON layout: u64 micros | spliced JSON, partition key stored with the record.
     std::string_view data = record.data;
@@ -366,31 +425,65 @@ Result<DestinationRecordOut> ChangeCapture::DestinationRecordJson(const table::T
                      Splice(data, std::to_string(microseconds ? micros : micros / 1000)));
     return DestinationRecordOut{.partition_key = record.partition_key, .data = std::move(json)};
   }
-  ASSIGN_OR_RETURN(SplitImages images, SplitImages::Of(record.data));
-  const Change change{.keys = table.keys,
-                      .region = table.region,
-                      .table_name = table.name,
-                      .old_image = images.old_image(),
-                      .new_image = images.new_image(),
-                      .origin = images.stored.origin,
-                      .micros = images.stored.micros};
-  // Stable across deliveries: a UUID derived from the table and the change's place in its log.
-  char name[64];
-  const int length = std::snprintf(name, sizeof(name), "cdc/%llu/%llu",
-                                   static_cast<unsigned long long>(table.table_id),
-                                   static_cast<unsigned long long>(record.sequence.value));
-  std::string digest = Md5(std::string_view(name, static_cast<size_t>(length)));
-  digest[6] = static_cast<char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
-  digest[8] = static_cast<char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  const std::string hex = HexEncode(digest);
-  std::string event_id;
-  event_id.reserve(36);
-  event_id.append(hex, 0, 8).append("-").append(hex, 8, 4).append("-").append(hex, 12, 4);
-  event_id.append("-").append(hex, 16, 4).append("-").append(hex, 20);
-  return DestinationRecordOut{
-      .partition_key = DestinationPartitionKey(
-          table.keys, change.new_image ? *change.new_image : *change.old_image),
-      .data = formatter_.DestinationRecord(change, microseconds, event_id)};
+  ASSIGN_OR_RETURN(EncodedChange change, SplitChange(record.data));
+  std::optional<std::string_view> image = change.new_image ? change.new_image : change.old_image;
+  if (!image) return Status::Internal("corrupt change record");
+  Result<std::vector<table::EncodedEntry>> entries = table::SplitItem(*image);
+  if (!entries.ok()) return Status::Internal("corrupt change record");
+
+  DestinationRecordOut out{.partition_key = DestinationPartitionKey(table.keys, *entries),
+                           .rendered_on_read = true};
+  std::string& data = out.data;
+  data.reserve(64 + table.region.size() + table.name.size() + record.data.size());
+  data.push_back(static_cast<char>(kDestinationMagic));
+  data.push_back(static_cast<char>(kDestinationVersion));
+  data.push_back(static_cast<char>(microseconds ? 1 : 0));
+  kv::AppendUint64(&data, table.table_id);
+  kv::AppendUint64(&data, record.sequence.value);
+  AppendString(&data, table.region);
+  AppendString(&data, table.name);
+  data.push_back(static_cast<char>(table.keys.range ? 2 : 1));
+  for (const table::KeyElement* key :
+       {&table.keys.hash, table.keys.range ? &*table.keys.range : nullptr}) {
+    if (key == nullptr) continue;
+    AppendString(&data, key->name);
+    data.push_back(static_cast<char>(key->type));
+  }
+  data.append(record.data);
+  return out;
+}
+
+Result<std::string> ChangeCapture::RenderDestinationRecord(std::string_view stored) const {
+  const Status corrupt = Status::Internal("corrupt destination record");
+  if (stored.size() < 3 || static_cast<uint8_t>(stored[0]) != kDestinationMagic ||
+      static_cast<uint8_t>(stored[1]) != kDestinationVersion) {
+    return corrupt;
+  }
+  const bool microseconds = (stored[2] & 1) != 0;
+  stored.remove_prefix(3);
+  uint64_t table_id = 0, source_sequence = 0;
+  std::string_view region, table_name;
+  if (!kv::ConsumeUint64(&stored, &table_id) || !kv::ConsumeUint64(&stored, &source_sequence) ||
+      !ConsumeString(&stored, &region) || !ConsumeString(&stored, &table_name) || stored.empty()) {
+    return corrupt;
+  }
+  const int key_count = static_cast<uint8_t>(stored[0]);
+  stored.remove_prefix(1);
+  if (key_count < 1 || key_count > 2) return corrupt;
+  table::KeySchema keys;
+  for (int i = 0; i < key_count; ++i) {
+    std::string_view name;
+    if (!ConsumeString(&stored, &name) || stored.empty()) return corrupt;
+    table::KeyElement key{.name = std::string(name),
+                          .type = static_cast<table::AttributeType>(stored[0])};
+    stored.remove_prefix(1);
+    if (i == 0) {
+      keys.hash = std::move(key);
+    } else {
+      keys.range = std::move(key);
+    }
+  }
+  return RenderChange(keys, region, table_name, table_id, source_sequence, stored, microseconds);
 }
 
 Result<log::ShardId> ChangeCapture::StreamShardFor(const table::TableDef& table) {
@@ -495,8 +588,7 @@ std::vector<StreamView> ChangeCapture::ListStreams(std::string_view account,
 }
 
 Result<StreamView> ChangeCapture::GetStream(std::string_view account, std::string_view region,
-                                            std::string_view table_name,
-                                            std::string_view label) {
+                                            std::string_view table_name, std::string_view label) {
   Result<log::StreamInfo> info = log_.FindStream(StreamName(account, region, table_name, label));
   if (!info.ok()) return info.status();
   ASSIGN_OR_RETURN(StreamView view, ToView(std::move(*info)));

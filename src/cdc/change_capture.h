@@ -82,9 +82,8 @@ std::string EncodeChange(const std::optional<table::Item>& old_item,
 // The same with the new image given as its item_codec encoding (`new_encoding`, used as is
 // when not empty).
 std::string EncodeChange(const std::optional<table::Item>& old_item,
-                         const std::optional<table::Item>& new_item,
-                         std::string_view new_encoding, table::ChangeOrigin origin,
-                         int64_t micros);
+                         const std::optional<table::Item>& new_item, std::string_view new_encoding,
+                         table::ChangeOrigin origin, int64_t micros);
 // Errors: kInternal for a corrupt record.
 Result<StoredChange> DecodeChange(std::string_view data);
 // Splits a stored record without decoding its images (they must still be checked, e.g. by
@@ -97,10 +96,13 @@ Result<EncodedChange> SplitChange(std::string_view data);
 std::string DestinationPartitionKey(const table::KeySchema& keys,
                                     const std::vector<table::EncodedEntry>& image);
 
-// A change formatted for a table's Kinesis destination.
+// A change for a table's Kinesis destination.
 struct DestinationRecordOut {
   std::string partition_key;
-  std::string data;  // the JSON record
+  // The JSON record, or (rendered_on_read) the change stored compact, which readers of the
+  // Kinesis stream get as that JSON through ChangeCapture::RenderDestinationRecord.
+  std::string data;
+  bool rendered_on_read = false;
 };
 
 // What DynamoDB Streams shows of one stream (kept as the log stream's attributes).
@@ -138,7 +140,10 @@ class ChangeCapture final : public table::ChangeSink {
   static constexpr int64_t kDisabledRetentionMillis = 24LL * 3600 * 1000;
 
   // All references must outlive this object.
+  // Becomes `log`'s renderer (ShardLog::SetRenderer: the Kinesis destination records it
+  // stores compact), so it must outlive reads of `log`.
   ChangeCapture(log::ShardLog& log, const Clock& clock, const RecordFormatter& formatter);
+  ~ChangeCapture() override;
 
   // table::ChangeSink: appends the encoded change to the table's stream (stream enabled) and
   // to its change log (an active Kinesis destination whose changes are not read from the
@@ -189,10 +194,15 @@ class ChangeCapture final : public table::ChangeSink {
   // SequenceNumber reads `sequence_number`. Errors: kInternal for a corrupt record.
   Result<std::string> StreamRecordJson(const StreamMeta& meta, const log::Record& record,
                                        std::string_view sequence_number) const;
-  // The Kinesis record for `record` of `table`'s change log. Errors: kInternal (corrupt).
-  Result<DestinationRecordOut> DestinationRecordJson(const table::TableDef& table,
-                                                     const log::Record& record,
-                                                     bool microseconds) const;
+  // The Kinesis record for `record` of one of `table`'s change sources: a binary change is
+  // kept binary (with what rendering needs of the table, which may change or go later) and
+  // rendered when read; a change stored as JSON stays JSON. Errors: kInternal (corrupt).
+  Result<DestinationRecordOut> DestinationRecord(const table::TableDef& table,
+                                                 const log::Record& record,
+                                                 bool microseconds) const;
+  // The JSON of a DestinationRecord stored compact (the Kinesis log's ShardLog::Renderer).
+  // Errors: kInternal (corrupt).
+  Result<std::string> RenderDestinationRecord(std::string_view stored) const;
 
   // The table's internal change log shard, created if needed. Errors: kInternal.
   Result<log::ShardId> EnsureChangeLog(const table::TableDef& table);
@@ -203,6 +213,11 @@ class ChangeCapture final : public table::ChangeSink {
 
  private:
   struct SplitImages;
+  // The destination JSON of one stored change (EncodeChange) of a table.
+  Result<std::string> RenderChange(const table::KeySchema& keys, std::string_view region,
+                                   std::string_view table_name, uint64_t table_id,
+                                   uint64_t source_sequence, std::string_view change_data,
+                                   bool microseconds) const;
   static std::string StreamName(std::string_view account, std::string_view region,
                                 std::string_view table, std::string_view label);
   static std::string ChangeLogName(uint64_t table_id);

@@ -18,19 +18,33 @@ class SeqFormatter final : public RecordFormatter {
   std::string StreamRecord(const Change& change, std::string_view view_type,
                            std::string_view sequence_number,
                            std::string_view event_id) const override {
-    return "{\"seq\":\"" + std::string(sequence_number) + "\",\"id\":\"" +
-           std::string(event_id) + "\",\"ttl\":" +
-           (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
+    return "{\"seq\":\"" + std::string(sequence_number) + "\",\"id\":\"" + std::string(event_id) +
+           "\",\"ttl\":" + (change.origin == table::ChangeOrigin::kTtl ? "true" : "false") + "}";
   }
+  // Everything a destination record is made of, flattened.
   std::string DestinationRecord(const Change& change, bool microseconds,
                                 std::string_view event_id) const override {
-    return "{}";
+    std::string keys =
+        change.keys.hash.name + ":" + std::to_string(static_cast<int>(change.keys.hash.type));
+    if (change.keys.range) {
+      keys += "," + change.keys.range->name + ":" +
+              std::to_string(static_cast<int>(change.keys.range->type));
+    }
+    return std::string(change.table_name) + "|" + std::string(change.region) + "|" + keys + "|" +
+           std::string(event_id) + "|" +
+           std::to_string(microseconds ? change.micros : change.micros / 1000) + "|" +
+           (change.origin == table::ChangeOrigin::kTtl ? "ttl" : "user") + "|" +
+           (change.old_image ? std::to_string(change.old_image->size()) : "-") + "|" +
+           (change.new_image ? std::to_string(change.new_image->size()) : "-");
   }
 };
 
 struct Fixture {
   explicit Fixture(kv::Db& db)
-      : clock(1714566896789), log(db, clock), catalog(db), capture(log, clock, formatter),
+      : clock(1714566896789),
+        log(db, clock),
+        catalog(db),
+        capture(log, clock, formatter),
         store(db, catalog, clock, &capture) {
     EXPECT_OK(log.Open());
     EXPECT_OK(catalog.Load());
@@ -148,6 +162,67 @@ TEST(ChangeCaptureTest, EncodedChangesRoundTripAndCorruptionIsAnError) {
     }
     EXPECT_THAT(DecodeChange(data + "x"), StatusIs(ErrorCode::kInternal));
   }
+}
+
+// A binary change goes to Kinesis as a compact record (rendered on read) that carries what
+// rendering needs of the table; rendering it gives what the formatter makes of the change,
+// with an event id fixed by the table and the change's place in its source. A damaged
+// record is an error, never a crash.
+TEST(ChangeCaptureTest, DestinationRecordsAreStoredCompactAndRenderedOnRead) {
+  kv::TestDb db;
+  Fixture f(db.get());
+  table::TableDef def = StreamTable();
+  def.keys.range = table::KeyElement{.name = "at", .type = table::AttributeType::kNumber};
+  Item old_item = {{"id", AttributeValue::String("o-1")}, {"at", AttributeValue::Number("7")}};
+  Item new_item = old_item;
+  new_item["total"] = AttributeValue::Number("12.5");
+  log::Record record{.sequence = {77},
+                     .data = EncodeChange(old_item, new_item, table::ChangeOrigin::kTtl,
+                                          int64_t{1714566896789123})};
+
+  ASSERT_OK_AND_ASSIGN(DestinationRecordOut out, f.capture.DestinationRecord(def, record, true));
+  EXPECT_TRUE(out.rendered_on_read);
+  ASSERT_OK_AND_ASSIGN(auto entries, table::SplitItem(*SplitChange(record.data)->new_image));
+  EXPECT_EQ(out.partition_key, DestinationPartitionKey(def.keys, entries));
+
+  std::string digest = Md5("cdc/5/77");
+  digest[6] = static_cast<char>((digest[6] & 0x0f) | 0x40);
+  digest[8] = static_cast<char>((digest[8] & 0x3f) | 0x80);
+  std::string hex = HexEncode(digest);
+  std::string event_id = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+                         hex.substr(16, 4) + "-" + hex.substr(20);
+  const std::string expected =
+      "orders|us-east-1|id:" + std::to_string(static_cast<int>(table::AttributeType::kString)) +
+      ",at:" + std::to_string(static_cast<int>(table::AttributeType::kNumber)) + "|" + event_id +
+      "|1714566896789123|ttl|2|3";
+  ASSERT_OK_AND_ASSIGN(std::string rendered, f.capture.RenderDestinationRecord(out.data));
+  EXPECT_EQ(rendered, expected);
+  // Millisecond precision, and through the log as a reader gets it.
+  ASSERT_OK_AND_ASSIGN(DestinationRecordOut millis,
+                       f.capture.DestinationRecord(def, record, false));
+  ASSERT_OK_AND_ASSIGN(
+      log::StreamInfo stream,
+      f.log.CreateStream({.name = "kinesis/x", .shards = log::UniformHashKeyRanges(1)}));
+  kv::Batch batch = f.log.NewBatch();
+  ASSERT_OK(f.log.Append(batch, {stream.id, 0},
+                         {.partition_key = millis.partition_key,
+                          .data = millis.data,
+                          .rendered_on_read = millis.rendered_on_read}));
+  ASSERT_OK(f.log.Commit(batch));
+  ASSERT_OK_AND_ASSIGN(log::ReadResult read, f.log.Read({stream.id, 0}, {0}, {}));
+  ASSERT_EQ(read.records.size(), 1u);
+  std::string expected_millis = expected;
+  expected_millis.replace(expected_millis.find("1714566896789123"), 16, "1714566896789");
+  EXPECT_EQ(read.records[0].data, expected_millis);
+
+  for (size_t length = 0; length < out.data.size(); ++length) {
+    EXPECT_THAT(f.capture.RenderDestinationRecord(std::string_view(out.data).substr(0, length)),
+                StatusIs(ErrorCode::kInternal))
+        << length;
+  }
+  std::string other_version = out.data;
+  other_version[1] = 9;
+  EXPECT_THAT(f.capture.RenderDestinationRecord(other_version), StatusIs(ErrorCode::kInternal));
 }
 
 }  // namespace

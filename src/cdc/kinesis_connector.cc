@@ -277,9 +277,8 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
   outs.reserve(records.size());
   std::vector<std::pair<log::ShardId, std::vector<log::RecordInput>>> groups;
   for (const log::Record& record : records) {
-    ASSIGN_OR_RETURN(
-        DestinationRecordOut out,
-        capture_.DestinationRecordJson(table, record, destination.microsecond_precision));
+    ASSIGN_OR_RETURN(DestinationRecordOut out,
+                     capture_.DestinationRecord(table, record, destination.microsecond_precision));
     outs.push_back(std::move(out));
   }
   kv::Batch batch = db_.NewBatch();
@@ -290,7 +289,9 @@ Result<int64_t> KinesisConnector::DeliverStep(const table::TableDef& table,
     auto group = std::find_if(groups.begin(), groups.end(),
                               [&](const auto& g) { return g.first == *shard; });
     if (group == groups.end()) group = groups.insert(groups.end(), {*shard, {}});
-    group->second.push_back({.partition_key = out.partition_key, .data = out.data});
+    group->second.push_back({.partition_key = out.partition_key,
+                             .data = out.data,
+                             .rendered_on_read = out.rendered_on_read});
   }
   for (const auto& [shard, records] : groups) {
     Result<log::SequenceNumber> appended = log_.AppendAll(batch, shard, records);

@@ -13,6 +13,7 @@ namespace salespipe::log {
 // RocksDB layout in kv::Cf::kLog (all integers big-endian, so byte order is numeric order):
 //   "S" | stream(8)                       -> stream metadata (EncodeStream below)
 //   "R" | stream(8) | shard(4) | seq(8)   -> record: arrival_millis(8) | key_len(4) | key | data
+//                                            (arrival's top bit: data is rendered on read)
 //   "T" | stream(8) | shard(4)            -> highest trimmed (deleted) sequence number(8)
 //   "C"                                   -> next stream id(8)
 // Persisted: change only by adding a version.
@@ -89,11 +90,15 @@ uint64_t SequenceFromRecordKey(std::string_view key) {
   return seq;
 }
 
+// In a record's stored arrival time (never near 2^63 ms): its data is rendered on read.
+constexpr uint64_t kRenderedOnReadBit = uint64_t{1} << 63;
+
 bool DecodeRecordValue(std::string_view value, int64_t* arrival, std::string* key,
-                       std::string* data) {
+                       std::string* data, bool* rendered_on_read = nullptr) {
   uint64_t arrival_u = 0;
   if (!kv::ConsumeUint64(&value, &arrival_u) || !ConsumeBytes(&value, key)) return false;
-  *arrival = static_cast<int64_t>(arrival_u);
+  *arrival = static_cast<int64_t>(arrival_u & ~kRenderedOnReadBit);
+  if (rendered_on_read != nullptr) *rendered_on_read = (arrival_u & kRenderedOnReadBit) != 0;
   data->assign(value);
   return true;
 }
@@ -674,7 +679,8 @@ Result<SequenceNumber> ShardLog::AppendAll(kv::Batch& batch, ShardId shard_id,
     kv::AppendUint64(&key, first + i);
     value.clear();
     value.reserve(12 + record.partition_key.size() + record.data.size());
-    kv::AppendUint64(&value, static_cast<uint64_t>(now));
+    kv::AppendUint64(
+        &value, static_cast<uint64_t>(now) | (record.rendered_on_read ? kRenderedOnReadBit : 0));
     AppendBytes(&value, record.partition_key);
     value.append(record.data);
     batch.Put(kv::Cf::kLog, key, value);
@@ -792,10 +798,15 @@ Result<ReadResult> ShardLog::Read(ShardId shard_id, SequenceNumber from,
       }
       Record record;
       record.sequence = {SequenceFromRecordKey(it->key())};
+      bool rendered_on_read = false;
       if (!DecodeRecordValue(it->value(), &record.arrival_millis, &record.partition_key,
-                             &record.data)) {
+                             &record.data, &rendered_on_read)) {
         SPDLOG_ERROR("log: corrupt record {}", HexEncode(it->key()));
         return Status::Internal("corrupt record");
+      }
+      if (rendered_on_read) {
+        if (!renderer_) return Status::Internal("a record to render and no renderer");
+        ASSIGN_OR_RETURN(record.data, renderer_(record.data));
       }
       int64_t size = static_cast<int64_t>(record.data.size() + record.partition_key.size());
       if (!result.records.empty() && bytes + size > limits.max_bytes) {

@@ -136,6 +136,9 @@ struct StreamInfo {
 struct RecordInput {
   std::string_view partition_key;  // Kinesis partition key; empty for DynamoDB Streams
   std::string_view data;
+  // `data` is a compact form that readers get through the log's Renderer (ShardLog::SetRenderer),
+  // e.g. a table's change stored binary in its Kinesis destination and read as AWS's JSON.
+  bool rendered_on_read = false;
 };
 
 struct Record {
@@ -303,6 +306,12 @@ class ShardLog {
 
   // --- reading ------------------------------------------------------------------------------
 
+  // What readers get for a record stored with RecordInput::rendered_on_read. Set once at
+  // start-up, before records are read; must be thread-safe. Read's byte limit counts the
+  // rendered data.
+  using Renderer = std::function<Result<std::string>(std::string_view stored)>;
+  void SetRenderer(Renderer renderer) { renderer_ = std::move(renderer); }
+
   // Resolves `position` to the lowest sequence number a read from it may return.
   // TRIM_HORIZON: the oldest retained record; LATEST: after the newest visible record;
   // AT/AFTER: that sequence number (inclusive/exclusive; the shard's starting sequence number
@@ -362,6 +371,7 @@ class ShardLog {
   // Set at construction.
   kv::Db& db_;
   const Clock& clock_;
+  Renderer renderer_;
   const Options options_;
 
   mutable SharedMutex mu_;  // guards the stream maps and stream metadata (not record data)

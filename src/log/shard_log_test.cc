@@ -14,10 +14,10 @@
 namespace salespipe::log {
 namespace {
 
+using ::salespipe::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-using ::salespipe::testing::StatusIs;
 
 constexpr int64_t kSomeMonday = 1'714'348'800'000;  // 2024-04-29T00:00:00Z
 
@@ -33,8 +33,7 @@ class ShardLogTest : public ::testing::Test {
   }
 
   ShardId MakeStream(const std::string& name, int shards = 1) {
-    auto stream = log_->CreateStream(
-        {.name = name, .shards = UniformHashKeyRanges(shards)});
+    auto stream = log_->CreateStream({.name = name, .shards = UniformHashKeyRanges(shards)});
     EXPECT_OK(stream.status());
     return {stream->id, 0};
   }
@@ -109,13 +108,13 @@ TEST_F(ShardLogTest, AtIncludesAfterExcludes) {
   SequenceNumber b = Put(shard, "b");
   Put(shard, "c");
   EXPECT_LT(a, b);
-  ASSERT_OK_AND_ASSIGN(SequenceNumber at,
-                       log_->Resolve(shard, {.type = StartPosition::Type::kAtSequence,
-                                             .sequence = b}));
+  ASSERT_OK_AND_ASSIGN(
+      SequenceNumber at,
+      log_->Resolve(shard, {.type = StartPosition::Type::kAtSequence, .sequence = b}));
   EXPECT_THAT(ReadAll(shard, at), ElementsAre("b", "c"));
-  ASSERT_OK_AND_ASSIGN(SequenceNumber after,
-                       log_->Resolve(shard, {.type = StartPosition::Type::kAfterSequence,
-                                             .sequence = b}));
+  ASSERT_OK_AND_ASSIGN(
+      SequenceNumber after,
+      log_->Resolve(shard, {.type = StartPosition::Type::kAfterSequence, .sequence = b}));
   EXPECT_THAT(ReadAll(shard, after), ElementsAre("c"));
   ASSERT_OK_AND_ASSIGN(SequenceNumber horizon,
                        log_->Resolve(shard, {.type = StartPosition::Type::kTrimHorizon}));
@@ -143,7 +142,8 @@ TEST_F(ShardLogTest, LatestSeesOnlyLaterWrites) {
   EXPECT_THAT(empty.result.records, IsEmpty());
   ASSERT_TRUE(empty.next_iterator.has_value());
   Put(shard, "after");
-  ASSERT_OK_AND_ASSIGN(auto got, log_->ReadIterator(*empty.next_iterator, std::chrono::minutes(5), {}));
+  ASSERT_OK_AND_ASSIGN(auto got,
+                       log_->ReadIterator(*empty.next_iterator, std::chrono::minutes(5), {}));
   ASSERT_THAT(got.result.records, SizeIs(1));
   EXPECT_EQ(got.result.records[0].data, "after");
   EXPECT_EQ(got.result.records[0].partition_key, "pk");
@@ -158,13 +158,13 @@ TEST_F(ShardLogTest, AtTimestamp) {
   clock_.Advance(std::chrono::seconds(10));
   int64_t t = clock_.NowMillis();
   Put(shard, "new");
-  ASSERT_OK_AND_ASSIGN(SequenceNumber from,
-                       log_->Resolve(shard, {.type = StartPosition::Type::kAtTimestamp,
-                                             .timestamp_millis = t}));
+  ASSERT_OK_AND_ASSIGN(
+      SequenceNumber from,
+      log_->Resolve(shard, {.type = StartPosition::Type::kAtTimestamp, .timestamp_millis = t}));
   EXPECT_THAT(ReadAll(shard, from), ElementsAre("new"));
-  ASSERT_OK_AND_ASSIGN(SequenceNumber early,
-                       log_->Resolve(shard, {.type = StartPosition::Type::kAtTimestamp,
-                                             .timestamp_millis = 5}));
+  ASSERT_OK_AND_ASSIGN(
+      SequenceNumber early,
+      log_->Resolve(shard, {.type = StartPosition::Type::kAtTimestamp, .timestamp_millis = 5}));
   EXPECT_THAT(ReadAll(shard, early), ElementsAre("old", "new"));
 }
 
@@ -186,8 +186,9 @@ TEST_F(ShardLogTest, ChainedReadsNeverRepeatOrSkip) {
     if (rng() % 3 == 0) clock_.Advance(std::chrono::milliseconds(rng() % 5));
     int limit = 1 + static_cast<int>(rng() % 5);
     int64_t max_bytes = 1 + static_cast<int64_t>(rng() % 8);
-    ASSERT_OK_AND_ASSIGN(auto page, log_->ReadIterator(it, std::chrono::minutes(5),
-                                                       {.max_records = limit, .max_bytes = max_bytes}));
+    ASSERT_OK_AND_ASSIGN(auto page,
+                         log_->ReadIterator(it, std::chrono::minutes(5),
+                                            {.max_records = limit, .max_bytes = max_bytes}));
     for (auto& r : page.result.records) seen.push_back(r.data);
     ASSERT_TRUE(page.next_iterator.has_value());
     it = *page.next_iterator;
@@ -280,8 +281,9 @@ TEST_F(ShardLogTest, ClosedShardsEndAndChildrenContinue) {
   Put(parent, "p2");
   ASSERT_OK_AND_ASSIGN(auto children, log_->SplitShard(parent, HashKey{1} << 127));
   ASSERT_THAT(children, SizeIs(2));
-  EXPECT_THAT(log_->Append(*std::make_unique<kv::Batch>(db_.get().NewBatch()), parent, {.data = "x"}),
-              StatusIs(ErrorCode::kFailedPrecondition));
+  EXPECT_THAT(
+      log_->Append(*std::make_unique<kv::Batch>(db_.get().NewBatch()), parent, {.data = "x"}),
+      StatusIs(ErrorCode::kFailedPrecondition));
   ASSERT_OK_AND_ASSIGN(ShardInfo closed, log_->GetShard(parent));
   ASSERT_TRUE(closed.ending_sequence.has_value());
   ASSERT_OK_AND_ASSIGN(ShardInfo left, log_->GetShard(children[0]));
@@ -390,8 +392,7 @@ TEST_F(ShardLogTest, RestartRecovers) {
   EXPECT_THAT(ReadAll(again, {0}), IsEmpty());
   EXPECT_THAT(log_->ListStreams("kinesis/"), SizeIs(1));
   EXPECT_THAT(log_->ListStreams("ddb/"), IsEmpty());
-  EXPECT_THAT(log_->CreateStream({.name = "kinesis/orders"}),
-              StatusIs(ErrorCode::kAlreadyExists));
+  EXPECT_THAT(log_->CreateStream({.name = "kinesis/orders"}), StatusIs(ErrorCode::kAlreadyExists));
 }
 
 TEST_F(ShardLogTest, WaitForRecordsWakesOnCommit) {
@@ -470,6 +471,45 @@ TEST(ShardLogConcurrencyTest, ConcurrentAppendersNeverProduceVisibleGaps) {
   for (auto& r : all.records) expected.push_back(r.sequence.value);
   EXPECT_GT(expected.size(), 0u);
   EXPECT_EQ(seen, expected);
+}
+
+// A record stored with rendered_on_read comes back through the renderer, with its arrival
+// time intact; the byte limit counts what readers get; other records are untouched.
+TEST_F(ShardLogTest, RecordsRenderedOnReadComeBackRendered) {
+  ShardId shard = MakeStream("rendered");
+  Put(shard, "plain");
+  kv::Batch batch = log_->NewBatch();
+  ASSERT_OK(
+      log_->Append(batch, shard, {.partition_key = "pk", .data = "abc", .rendered_on_read = true}));
+  ASSERT_OK(log_->Append(batch, shard,
+                         {.partition_key = "pk", .data = "defg", .rendered_on_read = true}));
+  ASSERT_OK(log_->Commit(batch));
+
+  // No renderer: refused, not served raw.
+  EXPECT_THAT(log_->Read(shard, SequenceNumber{0}, {}), StatusIs(ErrorCode::kInternal));
+
+  log_->SetRenderer([](std::string_view stored) -> Result<std::string> {
+    if (stored == "bad") return Status::Internal("corrupt");
+    return "<" + std::string(stored) + std::string(100, '.') + ">";
+  });
+  auto all = log_->Read(shard, SequenceNumber{0}, {});
+  ASSERT_OK(all.status());
+  ASSERT_THAT(all->records, SizeIs(3));
+  EXPECT_EQ(all->records[0].data, "plain");
+  EXPECT_EQ(all->records[1].data, "<abc" + std::string(100, '.') + ">");
+  EXPECT_EQ(all->records[2].data, "<defg" + std::string(100, '.') + ">");
+  EXPECT_EQ(all->records[1].arrival_millis, kSomeMonday);
+  // 5 + 2 bytes stored for the first two; rendered they are 5 + 2 and 104 + 2: a 120-byte
+  // limit takes the first two only.
+  auto limited = log_->Read(shard, SequenceNumber{0}, {.max_bytes = 120});
+  ASSERT_OK(limited.status());
+  EXPECT_THAT(limited->records, SizeIs(2));
+
+  // Renderer errors reach the reader.
+  kv::Batch bad = log_->NewBatch();
+  ASSERT_OK(log_->Append(bad, shard, {.data = "bad", .rendered_on_read = true}));
+  ASSERT_OK(log_->Commit(bad));
+  EXPECT_THAT(log_->Read(shard, SequenceNumber{0}, {}), StatusIs(ErrorCode::kInternal));
 }
 
 }  // namespace
