@@ -110,7 +110,7 @@ void Server::Impl::RunIoThread(net::io_context& context) {
 
 std::vector<std::unique_ptr<net::io_context>> Server::Impl::MakeIoContexts(int count) {
   std::vector<std::unique_ptr<net::io_context>> contexts;
-  // Concurrency hint 1: each context is run by one thread (workers only post to it).
+  // Concurrency hint 1: each context is run by one thread (other threads only post to it).
   for (int i = 0; i < std::max(1, count); ++i) {
     contexts.push_back(std::make_unique<net::io_context>(1));
   }

@@ -166,11 +166,12 @@ void Db::LeadGroups(std::optional<std::chrono::steady_clock::time_point> until) 
       if (until && std::chrono::steady_clock::now() >= *until) {
         // Still more: the committer thread leads on, and this thread goes back to its own
         // work (its connections waited long enough).
-        if (!committer_.joinable())
+        if (!committer_.joinable()) {
           committer_ = std::thread([this] {
             NameThisThread("sp-commit");
             RunCommitter();
           });
+        }
         group_handoff_ = true;
         group_cv_.notify_one();
         return;
@@ -248,7 +249,13 @@ constexpr size_t kMergeBatchBytes = 64u << 10;
 void Db::WriteGroup(std::vector<QueuedCommit>& group) {
   auto finish = [](QueuedCommit& queued, const Status& status) {
     queued.batch.RunHooks(status.ok());
-    queued.done(status);
+    // A `done` that throws is a bug; it must not leave the group without a leader (every
+    // later CommitAsync would wait forever) nor cost the rest of the group their answers.
+    try {
+      queued.done(status);
+    } catch (const std::exception& e) {
+      SPDLOG_ERROR("commit callback threw: {}", e.what());
+    }
   };
   // Consecutive small batches share one write; a batch that is large (or cannot be copied)
   // is written on its own. Writes happen in queue order either way.
