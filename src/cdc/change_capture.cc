@@ -19,18 +19,12 @@ namespace {
 constexpr std::string_view kStreamPrefix = "ddbstream/";
 constexpr std::string_view kChangeLogPrefix = "cdc/";
 constexpr uint8_t kChangeMagic = 0xC7;  // first byte of a binary change record
+// A destination record stored compact (layout above ChangeCapture::RenderChange).
+constexpr uint8_t kDestinationMagic = 0xD5;
+constexpr uint8_t kDestinationVersion = 1;
 
-void AppendUint32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
-
-bool ConsumeUint32(std::string_view* in, uint32_t* v) {
-  if (in->size() < 4) return false;
-  *v = 0;
-  for (int i = 0; i < 4; ++i) *v = (*v << 8) | static_cast<uint8_t>((*in)[i]);
-  in->remove_prefix(4);
-  return true;
-}
+using kv::AppendUint32;
+using kv::ConsumeUint32;
 
 // Records written before the binary layout: JSON with one value left out, inserted at a
 // stored offset.
@@ -229,8 +223,7 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view json) {
 ChangeCapture::ChangeCapture(log::ShardLog& log, const Clock& clock,
                              const RecordFormatter& formatter)
     : log_(log), clock_(clock), formatter_(formatter) {
-  log_.SetRenderer(
-      [this](std::string_view stored) { return RenderDestinationRecord(stored); });
+  log_.SetRenderer([this](std::string_view stored) { return RenderDestinationRecord(stored); });
 }
 
 ChangeCapture::~ChangeCapture() { log_.SetRenderer(nullptr); }
@@ -363,26 +356,6 @@ Result<std::string> ChangeCapture::StreamRecordJson(const StreamMeta& meta,
 //   u64 table id | u64 source sequence | u32 len | region | u32 len | table name |
 //   u8 key count (1-2) | per key: u32 len | name | u8 attribute type | the change (EncodeChange)
 // Persisted in Kinesis streams: change only by adding a version.
-namespace {
-
-constexpr uint8_t kDestinationMagic = 0xD5;
-constexpr uint8_t kDestinationVersion = 1;
-
-void AppendString(std::string* out, std::string_view s) {
-  AppendUint32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-bool ConsumeString(std::string_view* in, std::string_view* s) {
-  uint32_t length = 0;
-  if (!ConsumeUint32(in, &length) || length > in->size()) return false;
-  *s = in->substr(0, length);
-  in->remove_prefix(length);
-  return true;
-}
-
-}  // namespace
-
 Result<std::string> ChangeCapture::RenderChange(const table::KeySchema& keys,
                                                 std::string_view region,
                                                 std::string_view table_name, uint64_t table_id,
@@ -440,13 +413,13 @@ Result<DestinationRecordOut> ChangeCapture::DestinationRecord(const table::Table
   data.push_back(static_cast<char>(microseconds ? 1 : 0));
   kv::AppendUint64(&data, table.table_id);
   kv::AppendUint64(&data, record.sequence.value);
-  AppendString(&data, table.region);
-  AppendString(&data, table.name);
+  kv::AppendBytes(&data, table.region);
+  kv::AppendBytes(&data, table.name);
   data.push_back(static_cast<char>(table.keys.range ? 2 : 1));
   for (const table::KeyElement* key :
        {&table.keys.hash, table.keys.range ? &*table.keys.range : nullptr}) {
     if (key == nullptr) continue;
-    AppendString(&data, key->name);
+    kv::AppendBytes(&data, key->name);
     data.push_back(static_cast<char>(key->type));
   }
   data.append(record.data);
@@ -464,7 +437,8 @@ Result<std::string> ChangeCapture::RenderDestinationRecord(std::string_view stor
   uint64_t table_id = 0, source_sequence = 0;
   std::string_view region, table_name;
   if (!kv::ConsumeUint64(&stored, &table_id) || !kv::ConsumeUint64(&stored, &source_sequence) ||
-      !ConsumeString(&stored, &region) || !ConsumeString(&stored, &table_name) || stored.empty()) {
+      !kv::ConsumeBytes(&stored, &region) || !kv::ConsumeBytes(&stored, &table_name) ||
+      stored.empty()) {
     return corrupt;
   }
   const int key_count = static_cast<uint8_t>(stored[0]);
@@ -473,7 +447,7 @@ Result<std::string> ChangeCapture::RenderDestinationRecord(std::string_view stor
   table::KeySchema keys;
   for (int i = 0; i < key_count; ++i) {
     std::string_view name;
-    if (!ConsumeString(&stored, &name) || stored.empty()) return corrupt;
+    if (!kv::ConsumeBytes(&stored, &name) || stored.empty()) return corrupt;
     table::KeyElement key{.name = std::string(name),
                           .type = static_cast<table::AttributeType>(stored[0])};
     stored.remove_prefix(1);

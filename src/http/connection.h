@@ -303,6 +303,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Hands the request to its JSON service (JsonService::HandleAsync). True if the response is
   // set when this returns; false if the service answers later (OnJsonReply then responds).
   bool ProcessJson();
+  // How to answer in CBOR if the request is CBOR and its service speaks it, else null.
+  const services::CborHints* CborHintsOfRequest() const;
   // Sets the response from a JSON service's answer (converted to CBOR if the request was).
   void SetJsonResult(Result<std::string> result);
   // A JSON service's answer, on whichever thread it came (see reply_state_).

@@ -86,7 +86,7 @@ bool Connection::ProcessJson() {
   // CBOR (Kinesis from the Java SDKs and the KCL): the service sees JSON; the answer, errors
   // included, goes back as CBOR (SetJsonResult).
   std::string_view json = body;
-  if (IsCborContentType(content_type_) && service->cbor_hints() != nullptr) {
+  if (CborHintsOfRequest() != nullptr) {
     Result<std::string> converted = services::CborToJson(body);
     if (!converted.ok()) {
       SetJsonResult(converted.status());
@@ -116,11 +116,14 @@ void Connection::OnJsonReply(Result<std::string> result) {
   Respond(/*on_io_thread=*/false);
 }
 
+const services::CborHints* Connection::CborHintsOfRequest() const {
+  return IsCborContentType(content_type_) ? route_.service->cbor_hints() : nullptr;
+}
+
 void Connection::SetJsonResult(Result<std::string> result) {
   services::JsonService* service = route_.service;
   json_body_.clear();
-  const services::CborHints* cbor =
-      IsCborContentType(content_type_) ? service->cbor_hints() : nullptr;
+  const services::CborHints* cbor = CborHintsOfRequest();
   if (result.ok()) {
     if (cbor != nullptr) result = services::JsonToCbor(*result, *cbor);
   }

@@ -358,6 +358,32 @@ bool ConsumeUint64(std::string_view* in, uint64_t* v) {
   return true;
 }
 
+void AppendUint32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+bool ConsumeUint32(std::string_view* in, uint32_t* v) {
+  if (in->size() < 4) return false;
+  uint32_t r = 0;
+  for (int i = 0; i < 4; ++i) r = (r << 8) | static_cast<unsigned char>((*in)[i]);
+  in->remove_prefix(4);
+  *v = r;
+  return true;
+}
+
+void AppendBytes(std::string* out, std::string_view bytes) {
+  AppendUint32(out, static_cast<uint32_t>(bytes.size()));
+  out->append(bytes);
+}
+
+bool ConsumeBytes(std::string_view* in, std::string_view* bytes) {
+  uint32_t size = 0;
+  if (!ConsumeUint32(in, &size) || in->size() < size) return false;
+  *bytes = in->substr(0, size);
+  in->remove_prefix(size);
+  return true;
+}
+
 std::string PrefixSuccessor(std::string_view prefix) {
   std::string s(prefix);
   while (!s.empty()) {

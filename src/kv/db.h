@@ -182,6 +182,12 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what);
 void AppendUint64(std::string* out, uint64_t v);
 // Reads 8 big-endian bytes from the front of `*in`; false if too short.
 bool ConsumeUint64(std::string_view* in, uint64_t* v);
+// The same for 4 bytes.
+void AppendUint32(std::string* out, uint32_t v);
+bool ConsumeUint32(std::string_view* in, uint32_t* v);
+// `bytes` behind its 4-byte length; Consume views them in `*in` (false if truncated).
+void AppendBytes(std::string* out, std::string_view bytes);
+bool ConsumeBytes(std::string_view* in, std::string_view* bytes);
 // The smallest key greater than every key with prefix `prefix` (empty if none exists).
 std::string PrefixSuccessor(std::string_view prefix);
 

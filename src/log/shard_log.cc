@@ -26,17 +26,9 @@ constexpr std::string_view kCounterKey = "C";
 constexpr uint8_t kStreamFormatVersion = 1;
 constexpr uint8_t kIteratorVersion = 1;
 
-void AppendUint32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
-bool ConsumeUint32(std::string_view* in, uint32_t* v) {
-  if (in->size() < 4) return false;
-  uint32_t r = 0;
-  for (int i = 0; i < 4; ++i) r = (r << 8) | static_cast<unsigned char>((*in)[i]);
-  in->remove_prefix(4);
-  *v = r;
-  return true;
-}
+using kv::AppendBytes;
+using kv::AppendUint32;
+using kv::ConsumeUint32;
 void AppendHash(std::string* out, HashKey v) {
   kv::AppendUint64(out, static_cast<uint64_t>(v >> 64));
   kv::AppendUint64(out, static_cast<uint64_t>(v));
@@ -47,15 +39,10 @@ bool ConsumeHash(std::string_view* in, HashKey* v) {
   *v = (static_cast<HashKey>(hi) << 64) | lo;
   return true;
 }
-void AppendBytes(std::string* out, std::string_view bytes) {
-  AppendUint32(out, static_cast<uint32_t>(bytes.size()));
-  out->append(bytes);
-}
 bool ConsumeBytes(std::string_view* in, std::string* out) {
-  uint32_t size = 0;
-  if (!ConsumeUint32(in, &size) || in->size() < size) return false;
-  out->assign(in->substr(0, size));
-  in->remove_prefix(size);
+  std::string_view bytes;
+  if (!kv::ConsumeBytes(in, &bytes)) return false;
+  out->assign(bytes);
   return true;
 }
 
